@@ -1,0 +1,224 @@
+//! One error type for the HTTP layer, mapped to a status in one place and written as RFC 9457
+//! `application/problem+json` with a stable machine-readable `code`. Internal causes are logged
+//! with the request id and never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use cit_core::{AccessDenied, InvalidInput};
+use cit_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One problem with one field of the input.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request body, e.g. `email` or `data.title`.
+    pub field: String,
+    /// Stable code, e.g. `invalid_email`, `unknown_field`, `missing_field`.
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn from_invalid(field: &str, e: InvalidInput) -> Self {
+        Self::new(field, e.code, e.message)
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:cit:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable code.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("{detail}")]
+    Unauthenticated {
+        code: &'static str,
+        detail: &'static str,
+    },
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    #[error("this tenant is disabled")]
+    TenantDisabled,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+        detail: String,
+    },
+    #[error("too many attempts; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
+    #[error("the service is not ready")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(e.into())
+    }
+
+    pub fn field(field: &str, e: InvalidInput) -> Self {
+        Self::Validation(vec![FieldError::from_invalid(field, e)])
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Unauthenticated { code, .. } => code,
+            ApiError::Forbidden => "forbidden",
+            ApiError::TenantDisabled => "tenant_disabled",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::TooManyRequests { .. } => "rate_limited",
+            ApiError::Unavailable => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let errors = match self {
+            ApiError::Validation(errors) => errors.clone(),
+            ApiError::Conflict {
+                field: Some(field),
+                detail,
+                code,
+            } => vec![FieldError::new(*field, *code, detail.clone())],
+            _ => Vec::new(),
+        };
+        let detail = match self {
+            ApiError::Validation(errors) if errors.len() == 1 => {
+                format!("{}: {}", errors[0].field, errors[0].message)
+            }
+            ApiError::Validation(errors) => format!("{} fields are not valid", errors.len()),
+            other => other.to_string(),
+        };
+        Problem {
+            kind: format!("urn:cit:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: self.code().to_owned(),
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden | ApiError::TenantDisabled => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        match self {
+            ApiError::TooManyRequests { retry_after } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::Unauthenticated { .. } => {
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            _ => {}
+        }
+        res.json(self.problem())
+    }
+}
+
+impl From<AccessDenied> for ApiError {
+    fn from(e: AccessDenied) -> Self {
+        match e {
+            AccessDenied::Unauthenticated => ApiError::Unauthenticated {
+                code: "unauthenticated",
+                detail: "log in or present an API token",
+            },
+            AccessDenied::Forbidden => ApiError::Forbidden,
+            AccessDenied::TenantDisabled => ApiError::TenantDisabled,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict { field, message } => ApiError::Conflict {
+                code: "conflict",
+                field: Some(field),
+                detail: message,
+            },
+            StoreError::Invalid {
+                field,
+                code,
+                message,
+            } => ApiError::Validation(vec![FieldError::new(field, code, message)]),
+            StoreError::Rule { code, message } => ApiError::Conflict {
+                code,
+                field: None,
+                detail: message,
+            },
+            StoreError::WrongCapability | StoreError::Corrupt(_) | StoreError::Db(_) => {
+                ApiError::internal(e)
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

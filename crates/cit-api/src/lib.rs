@@ -1,0 +1,15 @@
+//! The HTTP face of cit: actix-web REST documented with utoipa, authentication, errors as
+//! problem+json, metrics, and the `Application` that binds it all.
+
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod security;
+pub mod settings;
+pub mod startup;
+pub mod state;
+
+pub use settings::Settings;
+pub use startup::{Application, open_store};

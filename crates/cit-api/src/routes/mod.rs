@@ -1,0 +1,26 @@
+//! REST handlers. Each reads top to bottom: extract, authorise, call the store, map the answer.
+
+pub mod auth;
+pub mod members;
+pub mod ops;
+pub mod tenants;
+pub mod tokens;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A list. `next_cursor` is null on the last page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T: ToSchema> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> List<T> {
+    pub fn all(data: Vec<T>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Liveness, readiness, metrics, and the OpenAPI document.
+
+use actix_web::{HttpResponse, get};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::State;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// The process is alive.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// The database answers and every migration is applied.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/readyz")]
+pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
+    let ready = state.store.ping().await.is_ok()
+        && state.store.pending_migrations().await.is_ok_and(|n| n == 0);
+    if ready {
+        Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+    } else {
+        Err(ApiError::Unavailable)
+    }
+}
+
+/// Prometheus metrics in the text format.
+#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+pub async fn metrics(state: State) -> ApiResult<HttpResponse> {
+    let body = state.metrics.render().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body))
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(tag = "operations", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/api/v1/openapi.json")]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+}

@@ -1,0 +1,190 @@
+//! Building and running the server. `Application::build` binds its listener (port 0 in tests),
+//! exposes the port, and runs until stopped: SIGTERM and Ctrl-C stop accepting connections and
+//! let in-flight requests finish (up to `shutdown_timeout_secs`).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpServer, web};
+use anyhow::Context;
+use cit_core::{Actor, Email, Password, PlatformAction, authorize_platform};
+use cit_store::{ConnectSettings, NewUser, Store};
+
+use crate::error::{ApiError, FieldError};
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: Arc<AppState>,
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(
+        &settings.database_url(),
+        &ConnectSettings {
+            max_connections: settings.db_max_connections,
+            ..ConnectSettings::default()
+        },
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            settings.database_url_redacted()
+        )
+    })?;
+    let applied = store
+        .migrate()
+        .await
+        .context("cannot apply the database migrations")?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    Ok(store)
+}
+
+/// Creates the first platform admin from `CIT_ADMIN_EMAIL` / `CIT_ADMIN_PASSWORD` when there is
+/// no user at all.
+pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    if state.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (Some(email), Some(password)) =
+        (&state.settings.admin_email, &state.settings.admin_password)
+    else {
+        tracing::warn!(
+            "there are no users yet: set CIT_ADMIN_EMAIL and CIT_ADMIN_PASSWORD, or run `cit user create --platform-admin`"
+        );
+        return Ok(());
+    };
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("CIT_ADMIN_EMAIL: {e}"))?;
+    let password = Password::parse(password.expose())
+        .map_err(|e| anyhow::anyhow!("CIT_ADMIN_PASSWORD: {e}"))?;
+    let access = authorize_platform(&Actor::System, PlatformAction::ManageUsers)?;
+    let password_hash = state.passwords.hash(&password).await?;
+    state
+        .store
+        .create_user(
+            &access,
+            NewUser {
+                email: email.clone(),
+                name: "Platform admin".into(),
+                password_hash,
+                platform_admin: true,
+            },
+        )
+        .await?;
+    tracing::info!(%email, "created the first platform admin");
+    Ok(())
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Validation(vec![FieldError::new(
+        "(query)",
+        "invalid_query",
+        err.to_string(),
+    )])
+    .into()
+}
+
+fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound("resource").into()
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound("route"))
+}
+
+/// Mounts every route on an actix `App`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use routes::*;
+    cfg.app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(ops::openapi)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(tenants::create_tenant)
+        .service(tenants::list_tenants)
+        .service(tenants::get_tenant)
+        .service(tenants::update_tenant)
+        .service(tenants::create_user)
+        .service(tenants::profile)
+        .service(members::list)
+        .service(members::add)
+        .service(members::change_role)
+        .service(members::remove)
+        .service(members::audit)
+        .service(tokens::list)
+        .service(tokens::create)
+        .service(tokens::revoke);
+}
+
+impl Application {
+    /// Opens the database, then builds the server on `settings.listen`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = open_store(&settings).await?;
+        Self::build_with_store(settings, store).await
+    }
+
+    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let workers = if settings.workers == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            settings.workers
+        };
+        let shutdown = settings.shutdown_timeout_secs;
+        let state = AppState::new(store, settings, Metrics::new()?)?;
+        bootstrap_admin(&state).await?;
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(from_fn(crate::metrics::observe))
+                .configure(configure)
+                .default_service(web::to(not_found))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown)
+        .client_request_timeout(Duration::from_secs(30))
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server gracefully from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,101 @@
+//! The one typed application state every handler receives.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cit_core::{
+    Action, Actor, PlatformAccess, PlatformAction, TenantAccess, TenantId, authorize,
+    authorize_platform,
+};
+use cit_store::{Store, Tenant};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use crate::metrics::Metrics;
+use crate::security::{Jwt, LoginLimiter, Passwords};
+use crate::settings::Settings;
+
+pub struct AppState {
+    pub store: Store,
+    pub settings: Settings,
+    pub jwt: Jwt,
+    pub passwords: Passwords,
+    pub login_limiter: LoginLimiter,
+    pub metrics: Metrics,
+}
+
+pub type State = actix_web::web::Data<AppState>;
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings, metrics: Metrics) -> anyhow::Result<Arc<Self>> {
+        let jwt = Jwt::from_settings(&settings)?;
+        let passwords = Passwords::new(&settings.password_hashing)?;
+        let l = &settings.login_limit;
+        let login_limiter = LoginLimiter::new(
+            l.per_account,
+            l.per_address,
+            Duration::from_secs(l.window_secs),
+        );
+        Ok(Arc::new(Self {
+            store,
+            settings,
+            jwt,
+            passwords,
+            login_limiter,
+            metrics,
+        }))
+    }
+
+    /// Loads the tenant named in the path (404 when missing or malformed), works out who the
+    /// caller is there, and asks `cit_core::authorize`. The returned access is what the store
+    /// needs to touch the tenant's rows.
+    pub async fn tenant_access(
+        &self,
+        auth: &Auth,
+        tenant: &str,
+        action: Action,
+    ) -> ApiResult<(Tenant, TenantAccess)> {
+        let id = TenantId::parse(tenant).map_err(|_| ApiError::NotFound("tenant"))?;
+        let tenant = self
+            .store
+            .tenant(&id)
+            .await?
+            .ok_or(ApiError::NotFound("tenant"))?;
+        let actor = match auth {
+            Auth::Anonymous => Actor::Anonymous,
+            Auth::User { user, .. } => Actor::User {
+                id: user.id,
+                platform_admin: user.platform_admin,
+                role: self.store.role_of(&tenant.id, user.id).await?,
+            },
+            Auth::Token(token) => Actor::Token {
+                id: token.id,
+                tenant: token.tenant.clone(),
+                scopes: token.scopes.clone(),
+            },
+        };
+        let access = authorize(&actor, tenant.facts(), action)?;
+        Ok((tenant, access))
+    }
+
+    pub fn platform_access(
+        &self,
+        auth: &Auth,
+        action: PlatformAction,
+    ) -> ApiResult<PlatformAccess> {
+        let actor = match auth {
+            Auth::Anonymous => Actor::Anonymous,
+            Auth::User { user, .. } => Actor::User {
+                id: user.id,
+                platform_admin: user.platform_admin,
+                role: None,
+            },
+            Auth::Token(token) => Actor::Token {
+                id: token.id,
+                tenant: token.tenant.clone(),
+                scopes: token.scopes.clone(),
+            },
+        };
+        Ok(authorize_platform(&actor, action)?)
+    }
+}

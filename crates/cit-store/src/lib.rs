@@ -1,0 +1,211 @@
+//! Persistence for cit on SQLite (embedded default) and PostgreSQL, through one sea-orm code path.
+//!
+//! The tenant boundary lives here: every row that belongs to a tenant is read and written through a
+//! [`TenantStore`], which can only be made from a [`cit_core::TenantAccess`] (proof that the permission
+//! check passed) and which adds the tenant filter to every query in one place ([`TenantStore::select`]).
+
+mod entity;
+mod migration;
+mod platform;
+mod records;
+mod scoped;
+mod sessions;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm_migration::MigratorTrait;
+
+pub use records::*;
+pub use scoped::TenantStore;
+
+/// What can go wrong in the store. The API maps each variant to one status in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique rule was broken: `field` names what collided.
+    #[error("{message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
+    /// The input names something that is not there or cannot be used (`field` says which).
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    /// A business rule refused the change (e.g. removing the last admin).
+    #[error("{message}")]
+    Rule { code: &'static str, message: String },
+    /// The capability handed in does not allow this operation: a bug in the caller.
+    #[error("operation not covered by the granted access")]
+    WrongCapability,
+    /// A stored value no longer parses: the database was changed behind cit's back.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl StoreError {
+    /// Turns a unique-constraint violation into a [`StoreError::Conflict`]; anything else stays a
+    /// database error. The one place where constraint errors are recognised.
+    pub(crate) fn unique(
+        field: &'static str,
+        message: impl Into<String>,
+    ) -> impl FnOnce(DbErr) -> StoreError {
+        move |err| match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict {
+                field,
+                message: message.into(),
+            },
+            _ => StoreError::Db(err),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Pool sizes and timeouts. Defaults suit one API node.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    pub max_connections: u32,
+    pub busy_timeout: Duration,
+}
+
+impl Default for ConnectSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database. Cheap to clone.
+///
+/// On SQLite there are two pools: one connection for writes (SQLite has one writer at a time, and
+/// a single writer connection avoids `SQLITE_BUSY` upgrades inside transactions) and several for
+/// reads, which WAL mode lets run beside the writer. On PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub struct Store {
+    write: DatabaseConnection,
+    read: DatabaseConnection,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://…`). For SQLite the file and
+    /// its folder are created when missing, and WAL, foreign keys and a busy timeout are turned on.
+    pub async fn connect(url: &str, settings: &ConnectSettings) -> StoreResult<Self> {
+        if url.starts_with("sqlite:") {
+            let base: SqliteConnectOptions = url
+                .parse()
+                .map_err(|e| StoreError::Db(DbErr::Custom(format!("invalid SQLite URL: {e}"))))?;
+            if let Some(parent) = base.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+                && !Path::new(parent).exists()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Db(DbErr::Custom(format!(
+                        "cannot create {}: {e}",
+                        parent.display()
+                    )))
+                })?;
+            }
+            let busy = settings.busy_timeout;
+            let tune = move |o: SqliteConnectOptions| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(busy)
+            };
+            let mut w = ConnectOptions::new(url);
+            w.max_connections(1)
+                .min_connections(1)
+                .sqlx_logging(false)
+                .map_sqlx_sqlite_opts(tune);
+            let write = Database::connect(w).await?;
+            let mut r = ConnectOptions::new(url);
+            r.max_connections(settings.max_connections.clamp(1, 8))
+                .sqlx_logging(false)
+                .map_sqlx_sqlite_opts(tune);
+            let read = Database::connect(r).await?;
+            Ok(Self {
+                write,
+                read,
+                backend: Backend::Sqlite,
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut o = ConnectOptions::new(url);
+            o.max_connections(settings.max_connections)
+                .connect_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(10))
+                .sqlx_logging(false);
+            let pool = Database::connect(o).await?;
+            Ok(Self {
+                read: pool.clone(),
+                write: pool,
+                backend: Backend::Postgres,
+            })
+        } else {
+            Err(StoreError::Db(DbErr::Custom(
+                "unsupported database URL: use sqlite://path/to/file.db or postgres://user@host/db"
+                    .into(),
+            )))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub async fn migrate(&self) -> StoreResult<usize> {
+        let pending = migration::Migrator::get_pending_migrations(&self.write)
+            .await?
+            .len();
+        migration::Migrator::up(&self.write, None).await?;
+        Ok(pending)
+    }
+
+    /// How many migrations are not applied yet.
+    pub async fn pending_migrations(&self) -> StoreResult<usize> {
+        Ok(migration::Migrator::get_pending_migrations(&self.read)
+            .await?
+            .len())
+    }
+
+    /// Round-trips to the database.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.read.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
+    /// Closes the pools, flushing SQLite's WAL.
+    pub async fn close(self) -> StoreResult<()> {
+        self.read.close().await?;
+        self.write.close().await?;
+        Ok(())
+    }
+}

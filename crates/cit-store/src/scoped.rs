@@ -1,0 +1,389 @@
+//! Everything that belongs to one tenant, reached only through a [`TenantStore`].
+
+use chrono::Utc;
+use cit_core::{Action, ApiTokenId, Email, Role, TenantAccess, TenantId, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait, UpdateMany,
+};
+use serde_json::json;
+
+use crate::entity::{api_token, audit, membership, user};
+use crate::platform::{audit as write_audit, insert_user};
+use crate::{ApiToken, AuditEntry, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
+
+/// An entity whose rows belong to one tenant.
+pub(crate) trait TenantOwned: EntityTrait {
+    fn tenant_column() -> Self::Column;
+}
+
+impl TenantOwned for membership::Entity {
+    fn tenant_column() -> Self::Column {
+        membership::Column::TenantId
+    }
+}
+impl TenantOwned for api_token::Entity {
+    fn tenant_column() -> Self::Column {
+        api_token::Column::TenantId
+    }
+}
+impl TenantOwned for audit::Entity {
+    fn tenant_column() -> Self::Column {
+        audit::Column::TenantId
+    }
+}
+
+/// The store, narrowed to one tenant by a granted [`TenantAccess`].
+pub struct TenantStore<'a> {
+    store: &'a Store,
+    access: &'a TenantAccess,
+}
+
+impl Store {
+    /// Narrows the store to the tenant `access` was granted for.
+    pub fn scoped<'a>(&'a self, access: &'a TenantAccess) -> TenantStore<'a> {
+        TenantStore {
+            store: self,
+            access,
+        }
+    }
+}
+
+pub(crate) async fn upsert_membership(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    user: uuid::Uuid,
+    role: Role,
+) -> StoreResult<()> {
+    let existing = membership::Entity::find_by_id((tenant.to_owned(), user))
+        .one(conn)
+        .await?;
+    match existing {
+        Some(m) => {
+            let mut am: membership::ActiveModel = m.into();
+            am.role = Set(role.as_str().to_owned());
+            am.update(conn).await?;
+        }
+        None => {
+            membership::ActiveModel {
+                tenant_id: Set(tenant.to_owned()),
+                user_id: Set(user),
+                role: Set(role.as_str().to_owned()),
+                created_at: Set(Utc::now()),
+            }
+            .insert(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+impl TenantStore<'_> {
+    pub fn tenant(&self) -> &TenantId {
+        self.access.tenant()
+    }
+
+    fn id(&self) -> &str {
+        self.access.tenant().as_str()
+    }
+
+    fn require(&self, action: Action) -> StoreResult<()> {
+        if self.access.action() == action {
+            Ok(())
+        } else {
+            Err(StoreError::WrongCapability)
+        }
+    }
+
+    // The one place where the tenant filter is added. Every read, update and delete of a
+    // tenant-owned row starts here.
+    fn select<E: TenantOwned>(&self) -> Select<E> {
+        E::find().filter(E::tenant_column().eq(self.id()))
+    }
+    fn update<E: TenantOwned>(&self) -> UpdateMany<E> {
+        E::update_many().filter(E::tenant_column().eq(self.id()))
+    }
+    fn delete<E: TenantOwned>(&self) -> DeleteMany<E> {
+        E::delete_many().filter(E::tenant_column().eq(self.id()))
+    }
+
+    async fn audit(
+        &self,
+        conn: &impl ConnectionTrait,
+        action: &str,
+        object: (&str, &str),
+        details: serde_json::Value,
+    ) -> StoreResult<()> {
+        write_audit(
+            conn,
+            Some(self.id()),
+            self.access.actor(),
+            action,
+            object,
+            details,
+        )
+        .await
+    }
+
+    // ---- members -------------------------------------------------------------------------
+
+    pub async fn members(&self) -> StoreResult<Vec<Member>> {
+        self.require(Action::ManageMembers)?;
+        let rows = self
+            .select::<membership::Entity>()
+            .find_also_related(user::Entity)
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(&self.store.read)
+            .await?;
+        rows.into_iter()
+            .filter_map(|(m, u)| u.map(|u| (m, u)))
+            .map(|(m, u)| {
+                Ok(Member {
+                    user_id: UserId(u.id),
+                    email: u.email,
+                    name: u.name,
+                    role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    since: m.created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn member_on(&self, conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Member> {
+        let (m, u) = self
+            .select::<membership::Entity>()
+            .filter(membership::Column::UserId.eq(user.0))
+            .find_also_related(user::Entity)
+            .one(conn)
+            .await?
+            .and_then(|(m, u)| u.map(|u| (m, u)))
+            .ok_or(StoreError::NotFound("member"))?;
+        Ok(Member {
+            user_id: UserId(u.id),
+            email: u.email,
+            name: u.name,
+            role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            since: m.created_at,
+        })
+    }
+
+    /// Adds a person to the tenant. An existing user is found by email; otherwise `new_user`
+    /// (name and password hash) creates one. Both happen in one transaction.
+    pub async fn add_member(
+        &self,
+        email: &Email,
+        role: Role,
+        new_user: Option<(String, String)>,
+    ) -> StoreResult<Member> {
+        self.require(Action::ManageMembers)?;
+        let txn = self.store.write.begin().await?;
+        let existing = user::Entity::find()
+            .filter(user::Column::Email.eq(email.as_str()))
+            .one(&txn)
+            .await?;
+        let user_id = match (existing, new_user) {
+            (Some(u), _) => u.id,
+            (None, Some((name, password_hash))) => {
+                let created = insert_user(
+                    &txn,
+                    NewUser {
+                        email: email.clone(),
+                        name,
+                        password_hash,
+                        platform_admin: false,
+                    },
+                )
+                .await?;
+                created.id.0
+            }
+            (None, None) => {
+                return Err(StoreError::Invalid {
+                    field: "email",
+                    code: "user_not_found",
+                    message: "no user has this email; give a name and a password to create one"
+                        .into(),
+                });
+            }
+        };
+        let already = self
+            .select::<membership::Entity>()
+            .filter(membership::Column::UserId.eq(user_id))
+            .count(&txn)
+            .await?;
+        if already > 0 {
+            return Err(StoreError::Conflict {
+                field: "email",
+                message: "this person is already a member".into(),
+            });
+        }
+        upsert_membership(&txn, self.id(), user_id, role).await?;
+        self.audit(
+            &txn,
+            "member.add",
+            ("user", &user_id.to_string()),
+            json!({"role": role.as_str()}),
+        )
+        .await?;
+        let member = self.member_on(&txn, UserId(user_id)).await?;
+        txn.commit().await?;
+        Ok(member)
+    }
+
+    async fn admins_left(&self, conn: &impl ConnectionTrait, without: UserId) -> StoreResult<u64> {
+        Ok(self
+            .select::<membership::Entity>()
+            .filter(membership::Column::Role.eq(Role::Admin.as_str()))
+            .filter(membership::Column::UserId.ne(without.0))
+            .count(conn)
+            .await?)
+    }
+
+    fn last_admin() -> StoreError {
+        StoreError::Rule {
+            code: "last_admin",
+            message: "a tenant keeps at least one admin".into(),
+        }
+    }
+
+    pub async fn set_role(&self, user: UserId, role: Role) -> StoreResult<Member> {
+        self.require(Action::ManageMembers)?;
+        let txn = self.store.write.begin().await?;
+        let current = self.member_on(&txn, user).await?;
+        if current.role == Role::Admin
+            && role != Role::Admin
+            && self.admins_left(&txn, user).await? == 0
+        {
+            return Err(Self::last_admin());
+        }
+        self.update::<membership::Entity>()
+            .col_expr(membership::Column::Role, Expr::value(role.as_str()))
+            .filter(membership::Column::UserId.eq(user.0))
+            .exec(&txn)
+            .await?;
+        self.audit(
+            &txn,
+            "member.role",
+            ("user", &user.to_string()),
+            json!({"from": current.role.as_str(), "to": role.as_str()}),
+        )
+        .await?;
+        let member = self.member_on(&txn, user).await?;
+        txn.commit().await?;
+        Ok(member)
+    }
+
+    pub async fn remove_member(&self, user: UserId) -> StoreResult<()> {
+        self.require(Action::ManageMembers)?;
+        let txn = self.store.write.begin().await?;
+        let current = self.member_on(&txn, user).await?;
+        if current.role == Role::Admin && self.admins_left(&txn, user).await? == 0 {
+            return Err(Self::last_admin());
+        }
+        self.delete::<membership::Entity>()
+            .filter(membership::Column::UserId.eq(user.0))
+            .exec(&txn)
+            .await?;
+        self.audit(
+            &txn,
+            "member.remove",
+            ("user", &user.to_string()),
+            json!({"role": current.role.as_str()}),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    // ---- API tokens ----------------------------------------------------------------------
+
+    pub async fn create_api_token(&self, new: NewApiToken) -> StoreResult<ApiToken> {
+        self.require(Action::ManageTokens)?;
+        let txn = self.store.write.begin().await?;
+        let id = ApiTokenId::new();
+        let model = api_token::ActiveModel {
+            id: Set(id.0),
+            tenant_id: Set(self.id().to_owned()),
+            name: Set(new.name),
+            prefix: Set(new.prefix),
+            token_hash: Set(new.token_hash),
+            scopes: Set(new.scopes.to_string()),
+            created_by: Set(self.access.actor().to_owned()),
+            created_at: Set(Utc::now()),
+            expires_at: Set(new.expires_at),
+            revoked_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        self.audit(
+            &txn,
+            "token.create",
+            ("api_token", &id.to_string()),
+            json!({"name": model.name, "scopes": model.scopes}),
+        )
+        .await?;
+        txn.commit().await?;
+        ApiToken::try_from(model)
+    }
+
+    pub async fn api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        self.require(Action::ManageTokens)?;
+        self.select::<api_token::Entity>()
+            .order_by_asc(api_token::Column::CreatedAt)
+            .all(&self.store.read)
+            .await?
+            .into_iter()
+            .map(ApiToken::try_from)
+            .collect()
+    }
+
+    /// Revokes a token of this tenant. A token of another tenant is "not found".
+    pub async fn revoke_api_token(&self, id: ApiTokenId) -> StoreResult<ApiToken> {
+        self.require(Action::ManageTokens)?;
+        let txn = self.store.write.begin().await?;
+        let found = self
+            .select::<api_token::Entity>()
+            .filter(api_token::Column::Id.eq(id.0))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound("api token"))?;
+        if found.revoked_at.is_none() {
+            self.update::<api_token::Entity>()
+                .col_expr(api_token::Column::RevokedAt, Expr::value(Utc::now()))
+                .filter(api_token::Column::Id.eq(id.0))
+                .exec(&txn)
+                .await?;
+            self.audit(
+                &txn,
+                "token.revoke",
+                ("api_token", &id.to_string()),
+                json!({"name": found.name}),
+            )
+            .await?;
+        }
+        let after = self
+            .select::<api_token::Entity>()
+            .filter(api_token::Column::Id.eq(id.0))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound("api token"))?;
+        txn.commit().await?;
+        ApiToken::try_from(after)
+    }
+
+    // ---- audit log -----------------------------------------------------------------------
+
+    /// The newest `limit` audit records, newest first.
+    pub async fn audit_log(&self, limit: u64) -> StoreResult<Vec<AuditEntry>> {
+        self.require(Action::ViewAudit)?;
+        Ok(self
+            .select::<audit::Entity>()
+            .order_by_desc(audit::Column::Id)
+            .limit(limit)
+            .all(&self.store.read)
+            .await?
+            .into_iter()
+            .map(AuditEntry::from)
+            .collect())
+    }
+}

@@ -1,0 +1,502 @@
+//! Command-line interface.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use cit_api::settings::LogFormat;
+use cit_api::{Application, Settings, open_store};
+use cit_core::{
+    Actor, ApiTokenId, DisplayName, Email, Hostname, InvalidInput, Locale, Password,
+    PlatformAction, Role, Scopes, TenantId, authorize, authorize_platform,
+};
+use cit_store::{NewApiToken, NewTenant, NewUser, Store, StoreError, TenantPatch};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cit",
+    version,
+    about = "Multi-tenant headless CMS for the CIT of Italian public bodies"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./cit.toml when present). CIT_* variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (CIT_LISTEN, default 127.0.0.1:8080).
+    Serve,
+    /// Run the API on the embedded SQLite default with the five CIT partners provisioned.
+    Demo,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Print the OpenAPI document (the committed openapi/openapi.json).
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Create a tenant.
+    Create {
+        /// Stable id: lower-case letters, digits and hyphens (e.g. `lecce`).
+        id: String,
+        /// Display name (e.g. "CIT Lecce").
+        #[arg(long)]
+        name: String,
+        /// Host name the tenant's site answers on (repeatable).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// Content locale (repeatable; the first is the default). Default: it.
+        #[arg(long = "locale")]
+        locales: Vec<String>,
+    },
+    /// List tenants.
+    List,
+    /// Disable a tenant: it answers nobody but platform admins.
+    Disable { id: String },
+    /// Enable a disabled tenant again.
+    Enable { id: String },
+}
+
+#[derive(Args)]
+struct PasswordSource {
+    /// Read the password from the first line of standard input instead of prompting.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the user a platform admin (provisions tenants).
+        #[arg(long)]
+        platform_admin: bool,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Set a user's password; ends all their sessions.
+    Passwd {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Give a user a role in a tenant (admin, editor, author, member).
+    Grant {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token; prints its secret once on standard output.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read, preview, write.
+        #[arg(long, default_value = "read")]
+        scopes: String,
+    },
+    /// Revoke an API token by id.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+    },
+}
+
+/// Why a command failed, and the exit code that says so.
+#[derive(Debug)]
+pub enum Failure {
+    Usage(String),
+    NotFound(String),
+    Conflict(String),
+    Other(anyhow::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::NotFound(m) | Failure::Conflict(m) => f.write_str(m),
+            Failure::Other(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Other(_) => 1,
+            Failure::Usage(_) => 2,
+            Failure::NotFound(_) => 3,
+            Failure::Conflict(_) => 4,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<StoreError>() {
+            Ok(store) => store.into(),
+            Err(e) => Failure::Other(e),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Failure::NotFound(format!("{what} not found")),
+            StoreError::Conflict { message, .. } | StoreError::Rule { message, .. } => {
+                Failure::Conflict(message)
+            }
+            StoreError::Invalid { message, .. } => Failure::Usage(message),
+            other => Failure::Other(other.into()),
+        }
+    }
+}
+
+fn invalid(what: &str) -> impl FnOnce(InvalidInput) -> Failure + '_ {
+    move |e| Failure::Usage(format!("{what}: {e}"))
+}
+
+pub type CliResult<T = ()> = Result<T, Failure>;
+
+fn load_settings(config: Option<&std::path::Path>) -> CliResult<Settings> {
+    Settings::load(config).map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))
+}
+
+pub fn init_logging(settings: &Settings, default_level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("CIT_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn store(settings: &Settings) -> CliResult<Store> {
+    Ok(open_store(settings).await?)
+}
+
+fn read_password(source: &PasswordSource) -> CliResult<Password> {
+    let raw = if source.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::Other(e.into()))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        let first =
+            rpassword::prompt_password("Password: ").map_err(|e| Failure::Other(e.into()))?;
+        let again = rpassword::prompt_password("Again: ").map_err(|e| Failure::Other(e.into()))?;
+        if first != again {
+            return Err(Failure::Usage("the two passwords differ".into()));
+        }
+        first
+    } else {
+        return Err(Failure::Usage(
+            "no terminal to ask for a password: use --password-stdin".into(),
+        ));
+    };
+    Password::parse(&raw).map_err(invalid("password"))
+}
+
+async fn hash(settings: &Settings, password: &Password) -> CliResult<String> {
+    let passwords = cit_api::security::Passwords::new(&settings.password_hashing)?;
+    Ok(passwords.hash(password).await?)
+}
+
+pub async fn run(cli: Cli) -> CliResult {
+    let settings = load_settings(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => {
+            init_logging(&settings, "info,sqlx=warn");
+            serve(settings).await
+        }
+        Command::Demo => {
+            init_logging(&settings, "info,sqlx=warn");
+            crate::demo::run(settings).await
+        }
+        Command::Openapi => {
+            print!("{}", cit_api::openapi::openapi_json());
+            Ok(())
+        }
+        Command::Migrate => {
+            init_logging(&settings, "warn");
+            let store = Store::connect(&settings.database_url(), &Default::default())
+                .await
+                .map_err(|e| {
+                    Failure::Other(anyhow::anyhow!(
+                        "cannot open the database at {}: {e}",
+                        settings.database_url_redacted()
+                    ))
+                })?;
+            let applied = store.migrate().await?;
+            println!(
+                "applied {applied} migration(s); the database at {} is up to date",
+                settings.database_url_redacted()
+            );
+            Ok(())
+        }
+        Command::Tenant(cmd) => {
+            init_logging(&settings, "warn");
+            tenant(&settings, cmd).await
+        }
+        Command::User(cmd) => {
+            init_logging(&settings, "warn");
+            user(&settings, cmd).await
+        }
+        Command::Token(cmd) => {
+            init_logging(&settings, "warn");
+            token(&settings, cmd).await
+        }
+    }
+}
+
+pub async fn serve(settings: Settings) -> CliResult {
+    let listen = settings.listen.clone();
+    tracing::info!(database = %settings.database_url_redacted(), mode = ?settings.mode, "starting cit");
+    let app = Application::build(settings).await?;
+    tracing::info!(
+        "cit API listening on http://{}",
+        with_port(&listen, app.port())
+    );
+    app.run_until_stopped()
+        .await
+        .map_err(|e| Failure::Other(e.into()))?;
+    tracing::info!("cit stopped");
+    Ok(())
+}
+
+pub fn with_port(listen: &str, port: u16) -> String {
+    match listen.rsplit_once(':') {
+        Some((host, _)) => format!("{host}:{port}"),
+        None => format!("{listen}:{port}"),
+    }
+}
+
+async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
+    let store = store(settings).await?;
+    let access = authorize_platform(&Actor::System, PlatformAction::ManageTenants)
+        .map_err(|e| Failure::Other(e.into()))?;
+    match cmd {
+        TenantCmd::Create {
+            id,
+            name,
+            domains,
+            locales,
+        } => {
+            let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
+            let name = DisplayName::parse(&name).map_err(invalid("name"))?;
+            let domains = domains
+                .iter()
+                .map(|d| Hostname::parse(d).map(String::from))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid("domain"))?;
+            let mut locales = locales
+                .iter()
+                .map(|l| Locale::parse(l).map(String::from))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid("locale"))?;
+            if locales.is_empty() {
+                locales.push("it".into());
+            }
+            let t = store
+                .create_tenant(
+                    &access,
+                    NewTenant {
+                        id,
+                        name: name.into(),
+                        domains,
+                        locales,
+                        public_read: true,
+                    },
+                )
+                .await?;
+            println!("created tenant {} ({})", t.id, t.name);
+        }
+        TenantCmd::List => {
+            for t in store.list_tenants(&access).await? {
+                let state = if t.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}\t{}", t.id, state, t.locales.join(","), t.name);
+            }
+        }
+        TenantCmd::Disable { id } | TenantCmd::Enable { id } if TenantId::parse(&id).is_err() => {
+            return Err(Failure::NotFound(format!("tenant {id} not found")));
+        }
+        TenantCmd::Disable { id } => {
+            let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
+            store
+                .update_tenant(
+                    &access,
+                    &id,
+                    TenantPatch {
+                        disabled: Some(true),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            println!("disabled tenant {id}");
+        }
+        TenantCmd::Enable { id } => {
+            let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
+            store
+                .update_tenant(
+                    &access,
+                    &id,
+                    TenantPatch {
+                        disabled: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            println!("enabled tenant {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn user(settings: &Settings, cmd: UserCmd) -> CliResult {
+    let access = authorize_platform(&Actor::System, PlatformAction::ManageUsers)
+        .map_err(|e| Failure::Other(e.into()))?;
+    match cmd {
+        UserCmd::Create {
+            email,
+            name,
+            platform_admin,
+            password,
+        } => {
+            let email = Email::parse(&email).map_err(invalid("email"))?;
+            let name = DisplayName::parse(&name).map_err(invalid("name"))?;
+            let password = read_password(&password)?;
+            let store = store(settings).await?;
+            let password_hash = hash(settings, &password).await?;
+            let u = store
+                .create_user(
+                    &access,
+                    NewUser {
+                        email,
+                        name: name.into(),
+                        password_hash,
+                        platform_admin,
+                    },
+                )
+                .await?;
+            println!(
+                "created user {} <{}>{}",
+                u.id,
+                u.email,
+                if u.platform_admin {
+                    " (platform admin)"
+                } else {
+                    ""
+                }
+            );
+        }
+        UserCmd::Passwd { email, password } => {
+            let email = Email::parse(&email).map_err(invalid("email"))?;
+            let password = read_password(&password)?;
+            let store = store(settings).await?;
+            let password_hash = hash(settings, &password).await?;
+            store.set_password(&access, &email, password_hash).await?;
+            println!("password changed for {email}; their sessions are closed");
+        }
+        UserCmd::Grant {
+            email,
+            tenant,
+            role,
+        } => {
+            let email = Email::parse(&email).map_err(invalid("email"))?;
+            let tenant = TenantId::parse(&tenant)
+                .map_err(|_| Failure::NotFound(format!("tenant {tenant} not found")))?;
+            let role = Role::parse(&role).map_err(invalid("role"))?;
+            let store = store(settings).await?;
+            store.grant(&access, &tenant, &email, role).await?;
+            println!("{email} is now {role} of {tenant}");
+        }
+    }
+    Ok(())
+}
+
+async fn token(settings: &Settings, cmd: TokenCmd) -> CliResult {
+    let store = store(settings).await?;
+    let (tenant_raw, action) = match &cmd {
+        TokenCmd::Create { tenant, .. } | TokenCmd::Revoke { tenant, .. } => {
+            (tenant.clone(), cit_core::Action::ManageTokens)
+        }
+    };
+    let tenant_id = TenantId::parse(&tenant_raw)
+        .map_err(|_| Failure::NotFound(format!("tenant {tenant_raw} not found")))?;
+    let tenant = store
+        .tenant(&tenant_id)
+        .await?
+        .ok_or_else(|| Failure::NotFound(format!("tenant {tenant_id} not found")))?;
+    let access =
+        authorize(&Actor::System, tenant.facts(), action).map_err(|e| Failure::Other(e.into()))?;
+    match cmd {
+        TokenCmd::Create { name, scopes, .. } => {
+            let name = DisplayName::parse(&name).map_err(invalid("name"))?;
+            let scopes = Scopes::parse_list(&scopes).map_err(invalid("scopes"))?;
+            let (secret, prefix, token_hash) = cit_api::security::new_api_token();
+            let t = store
+                .scoped(&access)
+                .create_api_token(NewApiToken {
+                    name: name.into(),
+                    prefix,
+                    token_hash,
+                    scopes,
+                    expires_at: None,
+                })
+                .await?;
+            eprintln!(
+                "created token {} ({}) for {} with scopes {}; the secret below is shown only now:",
+                t.id, t.name, t.tenant, t.scopes
+            );
+            println!("{secret}");
+        }
+        TokenCmd::Revoke { id, .. } => {
+            let id = id
+                .parse::<uuid::Uuid>()
+                .map(ApiTokenId)
+                .map_err(|_| Failure::NotFound(format!("token {id} not found")))?;
+            store.scoped(&access).revoke_api_token(id).await?;
+            println!("revoked token {id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! `cit demo`: the API on the embedded default with the five CIT partners of the seed report
+//! provisioned, and a platform admin whose credentials are printed. Running it again keeps the
+//! data and adds nothing twice.
+
+use cit_api::Settings;
+use cit_api::settings::Secret;
+use cit_core::{Actor, PlatformAction, TenantId, authorize_platform};
+use cit_store::NewTenant;
+
+use crate::cli::{CliResult, Failure};
+
+pub const DEMO_ADMIN_EMAIL: &str = "admin@cit.example";
+pub const DEMO_ADMIN_PASSWORD: &str = "demo-cit-2026";
+
+/// The partners of Progetto CIT: id, display name, the body that runs the CIT.
+pub const PARTNERS: [(&str, &str, &str); 5] = [
+    ("lecce", "CIT Lecce", "Comune di Lecce"),
+    ("genova", "CST Genova", "Città Metropolitana di Genova"),
+    ("avellino", "CIT Avellino", "Comune di Avellino"),
+    ("potenza", "CIT Potenza", "Comune di Potenza"),
+    ("brescia", "CIT Brescia", "Provincia di Brescia"),
+];
+
+pub async fn run(mut settings: Settings) -> CliResult {
+    if settings.admin_email.is_none() {
+        settings.admin_email = Some(DEMO_ADMIN_EMAIL.into());
+    }
+    if settings.admin_password.is_none() {
+        settings.admin_password = Some(Secret::new(DEMO_ADMIN_PASSWORD));
+    }
+    let store = cit_api::open_store(&settings).await?;
+    provision(&store).await?;
+    let email = settings.admin_email.clone().unwrap_or_default();
+    let password = settings
+        .admin_password
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_default();
+    let listen = settings.listen.clone();
+    let app = cit_api::Application::build_with_store(settings, store).await?;
+    let base = format!("http://{}", crate::cli::with_port(&listen, app.port()));
+    println!();
+    println!("cit demo is running");
+    println!("  API:      {base}/api/v1/");
+    println!("  OpenAPI:  {base}/api/v1/openapi.json");
+    println!("  tenants:  {}", PARTNERS.map(|p| p.0).join(", "));
+    println!(
+        "  admin:    {email} / {password}  (platform admin; set CIT_ADMIN_EMAIL / CIT_ADMIN_PASSWORD to choose)"
+    );
+    println!("  try:      curl -s {base}/api/v1/t/lecce");
+    println!("Press Ctrl-C to stop.");
+    println!();
+    app.run_until_stopped()
+        .await
+        .map_err(|e| Failure::Other(e.into()))?;
+    Ok(())
+}
+
+/// Creates each partner that does not exist yet.
+pub async fn provision(store: &cit_store::Store) -> CliResult {
+    let access = authorize_platform(&Actor::System, PlatformAction::ManageTenants)
+        .map_err(|e| Failure::Other(e.into()))?;
+    for (id, name, _body) in PARTNERS {
+        let id = TenantId::parse(id).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
+        if store.tenant(&id).await?.is_some() {
+            continue;
+        }
+        store
+            .create_tenant(
+                &access,
+                NewTenant {
+                    domains: vec![format!("{id}.cit.localhost")],
+                    id,
+                    name: name.into(),
+                    locales: vec!["it".into()],
+                    public_read: true,
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}
