@@ -1,1 +1,313 @@
+//! Shared helpers for cit's black-box tests: a fresh database per test (a SQLite file in a temp
+//! folder, or a uniquely named PostgreSQL database when `CIT_TEST_DATABASE_URL` is set, dropped
+//! at the end), and the API started on port 0 and driven over real HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use cit_api::settings::{LoginLimit, PasswordHashing, Secret};
+use cit_api::{Application, Settings};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub const ADMIN_EMAIL: &str = "root@cit.test";
+pub const ADMIN_PASSWORD: &str = "root-password-1";
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("CIT_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("cit_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to CIT_TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .expect("URL with a database name");
+                Self {
+                    url: format!("{base}/{name}"),
+                    dir,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+            None => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("cit.db").display());
+                Self {
+                    url,
+                    dir,
+                    postgres: None,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Drop runs outside async; a small runtime on its own thread does the clean-up.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let admin = Database::connect(&admin_url).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                        .ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings for a test server: port 0, cheap password hashing, a known JWT key, one worker.
+pub fn test_settings(db: &TestDb) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        data_dir: db.data_dir(),
+        database_url: Some(Secret::new(db.url.clone())),
+        db_max_connections: 4,
+        jwt_secret: Some(Secret::new(JWT_SECRET)),
+        admin_email: Some(ADMIN_EMAIL.into()),
+        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+        password_hashing: PasswordHashing {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        },
+        login_limit: LoginLimit {
+            per_account: 1000,
+            per_address: 1000,
+            window_secs: 60,
+        },
+        workers: 1,
+        ..Settings::default()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: cit_store::Store,
+    pub handle: cit_api::startup::ServerHandle,
+    // Last: the database is dropped after the server handle.
+    pub db: TestDb,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new().await;
+    let mut settings = test_settings(&db);
+    tweak(&mut settings);
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.state().store.clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        store,
+        handle,
+        db,
+    }
+}
+
+/// A response read whole: status, headers and JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The `code` of a problem+json body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    /// The field named by the first field error.
+    pub fn field(&self) -> &str {
+        self.body["errors"][0]["field"].as_str().unwrap_or("")
+    }
+}
+
+pub async fn read(res: reqwest::Response) -> Res {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Res {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
+        self.request(reqwest::Method::GET, path, token, None).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.request(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.request(reqwest::Method::PATCH, path, token, Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Res {
+        self.request(reqwest::Method::DELETE, path, token, None)
+            .await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Res {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Res {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs in and returns the access token, panicking on failure.
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status, 200, "login of {email}: {}", res.text);
+        res.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.token_for(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Creates a tenant as the platform admin.
+    pub async fn create_tenant(&self, admin: &str, id: &str) -> Res {
+        let res = self
+            .post(
+                "/api/v1/tenants",
+                Some(admin),
+                json!({"id": id, "name": format!("CIT {id}")}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "create tenant {id}: {}", res.text);
+        res
+    }
+
+    /// Adds a new user to a tenant with a role and returns their access token.
+    pub async fn member(&self, admin: &str, tenant: &str, email: &str, role: &str) -> String {
+        let password = "member-password-1";
+        let res = self
+            .post(
+                &format!("/api/v1/t/{tenant}/members"),
+                Some(admin),
+                json!({"email": email, "role": role, "name": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "add member {email}: {}", res.text);
+        self.token_for(email, password).await
+    }
+
+    /// Creates an API token with scopes and returns (secret, id).
+    pub async fn api_token(&self, admin: &str, tenant: &str, scopes: &[&str]) -> (String, String) {
+        let res = self
+            .post(
+                &format!("/api/v1/t/{tenant}/tokens"),
+                Some(admin),
+                json!({"name": "test", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "create token: {}", res.text);
+        (
+            res.body["token"].as_str().expect("token").to_owned(),
+            res.body["id"].as_str().expect("id").to_owned(),
+        )
+    }
+}

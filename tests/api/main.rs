@@ -1,1 +1,10 @@
+//! The API over real HTTP, against a real database (SQLite, or PostgreSQL with
+//! `CIT_TEST_DATABASE_URL`). One binary; every test gets its own server and database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod bad_input;
+mod operations;
+mod people;
+mod tenancy;

@@ -1,0 +1,81 @@
+use cit_tests::spawn_app;
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz", None).await.body["status"], "ok");
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body["status"], "ready");
+
+    app.get("/api/v1/t/nowhere", None).await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"cit_http_requests_total{method="GET",route="/readyz",status="200"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"route="/api/v1/t/{tenant}",status="404""#),
+        "routes are labelled by pattern, not by path"
+    );
+    assert!(metrics.contains("cit_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", None).await;
+    assert_eq!(res.header("x-request-id").map(str::len), Some(32));
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+    let hostile = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "a b\"c")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(hostile.headers()["x-request-id"], "a b\"c");
+}
+
+#[tokio::test]
+async fn unknown_routes_are_problems() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.header("content-type"), Some("application/problem+json"));
+    assert_eq!(res.code(), "not_found");
+    assert_eq!(app.get("/api/v1/t/Not_A_Tenant", None).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_committed_openapi_document_matches_the_server() {
+    let app = spawn_app().await;
+    let served = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(served.status, 200);
+    assert!(served.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi/openapi.json"
+    ))
+    .expect("openapi/openapi.json is committed");
+    let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    assert!(
+        committed == served.body,
+        "openapi/openapi.json is stale: run `cargo run -p cit -- openapi > openapi/openapi.json`"
+    );
+}
