@@ -92,6 +92,8 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// Unique per token, so two tokens issued in the same second differ.
+    pub jti: String,
 }
 
 /// Signs and checks access tokens. Only HS256 is accepted; `alg: none` and every other
@@ -145,6 +147,7 @@ impl Jwt {
             aud: AUDIENCE.into(),
             iat: now,
             exp: now.saturating_add(ttl),
+            jti: random_token(12),
         };
         Ok(encode(
             &Header::new(jsonwebtoken::Algorithm::HS256),

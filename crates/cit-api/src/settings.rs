@@ -170,13 +170,35 @@ impl Default for Settings {
 
 impl Settings {
     /// Defaults, then `config_file` (or `./cit.toml` when it exists), then `CIT_*` variables.
-    pub fn load(config_file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(config_file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         match config_file {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
-            None => fig = fig.merge(Toml::file("cit.toml")),
+            None if Path::new("cit.toml").exists() => fig = fig.merge(Toml::file_exact("cit.toml")),
+            None => {}
         }
-        fig.merge(Env::prefixed("CIT_").split("__")).extract()
+        fig.merge(Env::prefixed("CIT_").split("__"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// Checks what can be checked before anything is opened.
+    pub fn validate(&self) -> Result<(), String> {
+        match (&self.jwt_secret, self.mode) {
+            (None, Mode::Production) => {
+                return Err(
+                    "CIT_JWT_SECRET is required in production mode (CIT_MODE=production)".into(),
+                );
+            }
+            (Some(s), _) if s.expose().len() < 32 => {
+                return Err("CIT_JWT_SECRET must be at least 32 bytes long".into());
+            }
+            _ => {}
+        }
+        if self.body_limit == 0 {
+            return Err("CIT_BODY_LIMIT must be greater than 0".into());
+        }
+        Ok(())
     }
 
     /// The database URL, defaulting to a SQLite file in the data folder.

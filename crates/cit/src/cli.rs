@@ -188,7 +188,12 @@ fn invalid(what: &str) -> impl FnOnce(InvalidInput) -> Failure + '_ {
 pub type CliResult<T = ()> = Result<T, Failure>;
 
 fn load_settings(config: Option<&std::path::Path>) -> CliResult<Settings> {
-    Settings::load(config).map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))
+    let settings = Settings::load(config)
+        .map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    settings
+        .validate()
+        .map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    Ok(settings)
 }
 
 pub fn init_logging(settings: &Settings, default_level: &str) {

@@ -30,6 +30,7 @@ pub async fn run(mut settings: Settings) -> CliResult {
     }
     let store = cit_api::open_store(&settings).await?;
     provision(&store).await?;
+    let admin_note = ensure_admin(&store, &settings).await?;
     let email = settings.admin_email.clone().unwrap_or_default();
     let password = settings
         .admin_password
@@ -44,9 +45,8 @@ pub async fn run(mut settings: Settings) -> CliResult {
     println!("  API:      {base}/api/v1/");
     println!("  OpenAPI:  {base}/api/v1/openapi.json");
     println!("  tenants:  {}", PARTNERS.map(|p| p.0).join(", "));
-    println!(
-        "  admin:    {email} / {password}  (platform admin; set CIT_ADMIN_EMAIL / CIT_ADMIN_PASSWORD to choose)"
-    );
+    println!("  admin:    {email} / {password}");
+    println!("            ({admin_note})");
     println!("  try:      curl -s {base}/api/v1/t/lecce");
     println!("Press Ctrl-C to stop.");
     println!();
@@ -54,6 +54,40 @@ pub async fn run(mut settings: Settings) -> CliResult {
         .await
         .map_err(|e| Failure::Other(e.into()))?;
     Ok(())
+}
+
+/// Makes sure the printed admin exists; says whether it was created now or found.
+async fn ensure_admin(store: &cit_store::Store, settings: &Settings) -> CliResult<&'static str> {
+    let email = settings.admin_email.as_deref().unwrap_or(DEMO_ADMIN_EMAIL);
+    let email = cit_core::Email::parse(email)
+        .map_err(|e| Failure::Usage(format!("CIT_ADMIN_EMAIL: {e}")))?;
+    if store.user_by_email(&email).await?.is_some() {
+        return Ok(
+            "platform admin from an earlier run: the password is the one it was created with",
+        );
+    }
+    let raw = settings
+        .admin_password
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_default();
+    let password = cit_core::Password::parse(&raw)
+        .map_err(|e| Failure::Usage(format!("CIT_ADMIN_PASSWORD: {e}")))?;
+    let passwords = cit_api::security::Passwords::new(&settings.password_hashing)?;
+    let access = authorize_platform(&Actor::System, PlatformAction::ManageUsers)
+        .map_err(|e| Failure::Other(e.into()))?;
+    store
+        .create_user(
+            &access,
+            cit_store::NewUser {
+                email,
+                name: "Platform admin".into(),
+                password_hash: passwords.hash(&password).await?,
+                platform_admin: true,
+            },
+        )
+        .await?;
+    Ok("platform admin, created now; set CIT_ADMIN_EMAIL / CIT_ADMIN_PASSWORD to choose")
 }
 
 /// Creates each partner that does not exist yet.

@@ -1,0 +1,687 @@
+//! The `cit` binary as an operator uses it: subcommands, exit codes, and a server process that
+//! is killed in the middle of a burst of writes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use cit_tests::TestDb;
+use serde_json::{Value, json};
+
+const ADMIN_EMAIL: &str = "root@cit.test";
+const ADMIN_PASSWORD: &str = "root-password-1";
+
+fn cit(db: &TestDb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cit"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CIT_DATABASE_URL", &db.url)
+        .env("CIT_DATA_DIR", db.data_dir())
+        .env("CIT_PASSWORD_HASHING__MEMORY_KIB", "256")
+        .env("CIT_PASSWORD_HASHING__ITERATIONS", "1")
+        .current_dir(db.dir.path());
+    cmd
+}
+
+fn run(db: &TestDb, args: &[&str]) -> Output {
+    cit(db)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cit runs")
+}
+
+fn run_with_stdin(db: &TestDb, args: &[&str], input: &str) -> Output {
+    let mut child = cit(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A `cit serve` process on a free port, with its address read from its own log.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &TestDb) -> Self {
+        let mut child = cit(db)
+            .arg("serve")
+            .env("CIT_LISTEN", "127.0.0.1:0")
+            .env("CIT_WORKERS", "2")
+            .env("CIT_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("CIT_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env(
+                "CIT_JWT_SECRET",
+                "cli-test-secret-cli-test-secret-0123456789",
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server logs its address before anything else ends")
+                .unwrap();
+            assert!(!line.contains("panicked"), "{line}");
+            if let Some(at) = line.find("listening on http://") {
+                break line[at + "listening on ".len()..].trim().to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base }
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn tenant_commands_and_their_exit_codes() {
+    let db = TestDb::new().await;
+    let created = run(
+        &db,
+        &[
+            "tenant",
+            "create",
+            "lecce",
+            "--name",
+            "CIT Lecce",
+            "--domain",
+            "cit.comune.lecce.it",
+        ],
+    );
+    assert_eq!(code(&created), 0, "{}", text(&created));
+    assert!(text(&created).contains("created tenant lecce"));
+
+    let again = run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
+    assert_eq!(code(&again), 4, "{}", text(&again));
+    assert!(text(&again).contains("already exists"));
+
+    let bad = run(&db, &["tenant", "create", "Lecce!", "--name", "x"]);
+    assert_eq!(code(&bad), 2);
+    assert!(text(&bad).contains("tenant id"), "{}", text(&bad));
+
+    let bad_locale = run(
+        &db,
+        &[
+            "tenant",
+            "create",
+            "genova",
+            "--name",
+            "CST Genova",
+            "--locale",
+            "italian",
+        ],
+    );
+    assert_eq!(code(&bad_locale), 2);
+
+    let list = run(&db, &["tenant", "list"]);
+    assert_eq!(code(&list), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "lecce\tactive\tit\tCIT Lecce\n"
+    );
+
+    assert_eq!(code(&run(&db, &["tenant", "disable", "lecce"])), 0);
+    assert!(
+        String::from_utf8_lossy(&run(&db, &["tenant", "list"]).stdout).contains("lecce\tdisabled")
+    );
+    assert_eq!(code(&run(&db, &["tenant", "enable", "lecce"])), 0);
+    assert_eq!(code(&run(&db, &["tenant", "disable", "nowhere"])), 3);
+
+    let usage = run(&db, &["tenant", "frobnicate"]);
+    assert_eq!(code(&usage), 2);
+    let help = run(&db, &["--help"]);
+    assert_eq!(code(&help), 0);
+    for sub in [
+        "serve", "demo", "migrate", "tenant", "user", "token", "openapi",
+    ] {
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains(sub),
+            "{sub} in --help"
+        );
+    }
+}
+
+#[tokio::test]
+async fn user_commands_read_passwords_from_stdin_and_never_echo_them() {
+    let db = TestDb::new().await;
+    run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
+    let made = run_with_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "Editor@Lecce.it",
+            "--name",
+            "Redazione",
+            "--password-stdin",
+        ],
+        "una-password-lunga\n",
+    );
+    assert_eq!(code(&made), 0, "{}", text(&made));
+    assert!(!text(&made).contains("una-password-lunga"));
+
+    let dup = run_with_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "editor@lecce.it",
+            "--name",
+            "X",
+            "--password-stdin",
+        ],
+        "una-password-lunga\n",
+    );
+    assert_eq!(code(&dup), 4);
+    let short = run_with_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "x@lecce.it",
+            "--name",
+            "X",
+            "--password-stdin",
+        ],
+        "corta\n",
+    );
+    assert_eq!(code(&short), 2);
+    assert!(text(&short).contains("at least 10"));
+    let no_tty = run(
+        &db,
+        &["user", "create", "--email", "y@lecce.it", "--name", "Y"],
+    );
+    assert_eq!(code(&no_tty), 2);
+    assert!(text(&no_tty).contains("--password-stdin"));
+
+    assert_eq!(
+        code(&run(
+            &db,
+            &[
+                "user",
+                "grant",
+                "--email",
+                "editor@lecce.it",
+                "--tenant",
+                "lecce",
+                "--role",
+                "editor"
+            ]
+        )),
+        0
+    );
+    assert_eq!(
+        code(&run(
+            &db,
+            &[
+                "user",
+                "grant",
+                "--email",
+                "ghost@lecce.it",
+                "--tenant",
+                "lecce",
+                "--role",
+                "editor"
+            ]
+        )),
+        3
+    );
+    assert_eq!(
+        code(&run(
+            &db,
+            &[
+                "user",
+                "grant",
+                "--email",
+                "editor@lecce.it",
+                "--tenant",
+                "nowhere",
+                "--role",
+                "editor"
+            ]
+        )),
+        3
+    );
+    assert_eq!(
+        code(&run(
+            &db,
+            &[
+                "user",
+                "grant",
+                "--email",
+                "editor@lecce.it",
+                "--tenant",
+                "lecce",
+                "--role",
+                "king"
+            ]
+        )),
+        2
+    );
+
+    let passwd = run_with_stdin(
+        &db,
+        &[
+            "user",
+            "passwd",
+            "--email",
+            "editor@lecce.it",
+            "--password-stdin",
+        ],
+        "un-altra-password\n",
+    );
+    assert_eq!(code(&passwd), 0, "{}", text(&passwd));
+    assert_eq!(
+        code(&run_with_stdin(
+            &db,
+            &[
+                "user",
+                "passwd",
+                "--email",
+                "ghost@lecce.it",
+                "--password-stdin"
+            ],
+            "un-altra-password\n"
+        )),
+        3
+    );
+
+    // The new password works over HTTP, the role is there.
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": "editor@lecce.it", "password": "un-altra-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let token = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me: Value = client
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["memberships"],
+        json!([{"tenant": "lecce", "role": "editor"}])
+    );
+}
+
+#[tokio::test]
+async fn token_commands_print_the_secret_once_and_revoke_it() {
+    let db = TestDb::new().await;
+    run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
+    run(&db, &["tenant", "create", "genova", "--name", "CST Genova"]);
+    let made = run(
+        &db,
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "lecce",
+            "--name",
+            "sito",
+            "--scopes",
+            "read,preview",
+        ],
+    );
+    assert_eq!(code(&made), 0, "{}", text(&made));
+    let secret = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+    assert!(
+        secret.starts_with("cit_"),
+        "only the secret is on stdout: {secret}"
+    );
+    let stderr = String::from_utf8_lossy(&made.stderr).to_string();
+    let id = stderr.split_whitespace().nth(2).unwrap().to_owned();
+    assert_eq!(
+        code(&run(
+            &db,
+            &[
+                "token", "create", "--tenant", "lecce", "--name", "x", "--scopes", "root"
+            ]
+        )),
+        2
+    );
+    assert_eq!(
+        code(&run(
+            &db,
+            &["token", "create", "--tenant", "nowhere", "--name", "x"]
+        )),
+        3
+    );
+
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        client
+            .get(format!("{}{path}", server.base))
+            .bearer_auth(&secret)
+            .send()
+    };
+    assert_eq!(get("/api/v1/t/lecce").await.unwrap().status(), 200);
+
+    assert_eq!(
+        code(&run(&db, &["token", "revoke", "--tenant", "genova", &id])),
+        3,
+        "a token is revoked only through its own tenant"
+    );
+    assert_eq!(get("/api/v1/t/lecce").await.unwrap().status(), 200);
+    let revoked = run(&db, &["token", "revoke", "--tenant", "lecce", &id]);
+    assert_eq!(code(&revoked), 0, "{}", text(&revoked));
+    assert_eq!(get("/api/v1/t/lecce").await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    let db = TestDb::new().await;
+    let first = run(&db, &["migrate"]);
+    assert_eq!(code(&first), 0, "{}", text(&first));
+    assert!(text(&first).contains("applied 1 migration"));
+    let second = run(&db, &["migrate"]);
+    assert!(text(&second).contains("applied 0 migration"));
+    let broken = cit(&db)
+        .args(["migrate"])
+        .env("CIT_DATABASE_URL", "mysql://nope")
+        .output()
+        .unwrap();
+    assert_eq!(code(&broken), 1);
+    assert!(!text(&broken).contains("panicked"));
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let db = TestDb::new().await;
+    let mut server = Server::start(&db);
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || server.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "graceful exit: {status:?}");
+}
+
+/// SIGKILL in the middle of a burst of writes: every write the server acknowledged is there
+/// after a restart, and the database opens and passes its integrity check.
+#[tokio::test]
+async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
+    let db = TestDb::new().await;
+    let mut server = Server::start(&db);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let token = login(&client, &server.base).await;
+
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (client, base, token, acknowledged, stop) = (
+            client.clone(),
+            server.base.clone(),
+            token.clone(),
+            acknowledged.clone(),
+            stop.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let id = format!("t{w}-{i}");
+                let sent = client
+                    .post(format!("{base}/api/v1/tenants"))
+                    .bearer_auth(&token)
+                    .json(&json!({"id": id, "name": "Burst"}))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(res) if res.status() == 201 => acknowledged.lock().unwrap().push(id),
+                    Ok(res) => panic!("unexpected answer {}", res.status()),
+                    Err(_) => break, // the server died under us: this write was never acknowledged
+                }
+            }
+        }));
+    }
+    // Let the burst run, then kill the server while writes are in flight.
+    while acknowledged.lock().unwrap().len() < 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 150);
+
+    // The database opens, is consistent, and holds every acknowledged tenant.
+    let store = cit_store::Store::connect(&db.url, &Default::default())
+        .await
+        .expect("the database opens after SIGKILL");
+    assert_eq!(store.pending_migrations().await.unwrap(), 0);
+    if !db.is_postgres() {
+        let sqlite = rusqlite_free_integrity_check(&db.url).await;
+        assert_eq!(sqlite, "ok");
+    }
+    store.close().await.unwrap();
+    let server = Server::start(&db);
+    let list: Value = client
+        .get(format!("{}/api/v1/tenants", server.base))
+        .bearer_auth(login(&client, &server.base).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored: std::collections::HashSet<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(id.as_str()))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
+
+/// `PRAGMA integrity_check` through sea-orm, which the tests already link.
+async fn rusqlite_free_integrity_check(url: &str) -> String {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let conn = Database::connect(url).await.unwrap();
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "PRAGMA integrity_check",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let result: String = row.try_get_by_index(0).unwrap();
+    conn.close().await.unwrap();
+    result
+}
+
+#[tokio::test]
+async fn production_mode_refuses_to_start_without_a_jwt_secret() {
+    let db = TestDb::new().await;
+    let out = cit(&db)
+        .args(["serve"])
+        .env("CIT_MODE", "production")
+        .env("CIT_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("CIT_JWT_SECRET is required"));
+    let short = cit(&db)
+        .args(["serve"])
+        .env("CIT_JWT_SECRET", "short")
+        .env("CIT_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(code(&short), 2);
+    assert!(
+        !text(&short).contains("short\""),
+        "the secret is not echoed"
+    );
+    let bad = cit(&db)
+        .args(["serve"])
+        .env("CIT_LISTEN", "127.0.0.1:0")
+        .env("CIT_BODY_LIMIT", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(code(&bad), 2);
+    assert!(text(&bad).contains("BODY_LIMIT"), "{}", text(&bad));
+}
+
+#[tokio::test]
+async fn the_demo_provisions_the_five_partners_once() {
+    let db = TestDb::new().await;
+    for _ in 0..2 {
+        let mut child = cit(&db)
+            .arg("demo")
+            .env("CIT_LISTEN", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = String::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.starts_with("Press Ctrl-C") {
+                break;
+            }
+        }
+        assert!(
+            printed.contains("admin@cit.example / demo-cit-2026"),
+            "{printed}"
+        );
+        let base = printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("API:"))
+            .unwrap()
+            .trim()
+            .trim_end_matches("/api/v1/")
+            .to_owned();
+        let client = reqwest::Client::new();
+        let token: Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": "admin@cit.example", "password": "demo-cit-2026"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let list: Value = client
+            .get(format!("{base}/api/v1/tenants"))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["avellino", "brescia", "genova", "lecce", "potenza"]);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
