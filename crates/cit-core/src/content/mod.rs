@@ -1,0 +1,15 @@
+//! The content model: content types, their fields and rules, and the validation of entry data
+//! against them. Pure functions, no I/O: the store checks what needs the database (references
+//! exist, unique values) using what these functions report.
+
+mod diff;
+mod model;
+mod slug;
+mod validate;
+
+pub use diff::{Change, SchemaDiff, diff_types};
+pub use model::{
+    ContentType, ContentTypeDef, Field, FieldDef, FieldKind, FieldName, SchemaFile, TypeId, check_references,
+};
+pub use slug::{Slug, slugify};
+pub use validate::{DataError, Mode, Validated, validate_data};
