@@ -25,37 +25,18 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        match std::env::var("CIT_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
+        match std::env::var("CIT_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(admin_url) => {
                 let name = format!("cit_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("connect to CIT_TEST_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
+                let admin = Database::connect(&admin_url).await.expect("connect to CIT_TEST_DATABASE_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
                 admin.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .expect("URL with a database name");
-                Self {
-                    url: format!("{base}/{name}"),
-                    dir,
-                    postgres: Some((admin_url, name)),
-                }
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).expect("URL with a database name");
+                Self { url: format!("{base}/{name}"), dir, postgres: Some((admin_url, name)) }
             }
             None => {
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("cit.db").display());
-                Self {
-                    url,
-                    dir,
-                    postgres: None,
-                }
+                Self { url, dir, postgres: None }
             }
         }
     }
@@ -74,16 +55,10 @@ impl Drop for TestDb {
         if let Some((admin_url, name)) = self.postgres.take() {
             // Drop runs outside async; a small runtime on its own thread does the clean-up.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async {
                     let admin = Database::connect(&admin_url).await.ok()?;
-                    admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await
-                        .ok()?;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
                     admin.close().await.ok()
                 })
             })
@@ -102,16 +77,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
         jwt_secret: Some(Secret::new(JWT_SECRET)),
         admin_email: Some(ADMIN_EMAIL.into()),
         admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-        password_hashing: PasswordHashing {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-        },
-        login_limit: LoginLimit {
-            per_account: 1000,
-            per_address: 1000,
-            window_secs: 60,
-        },
+        password_hashing: PasswordHashing { memory_kib: 256, iterations: 1, parallelism: 1 },
+        login_limit: LoginLimit { per_account: 1000, per_address: 1000, window_secs: 60 },
         workers: 1,
         ..Settings::default()
     }
@@ -139,17 +106,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let store = app.state().store.clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    TestApp {
-        address,
-        client,
-        store,
-        handle,
-        db,
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { address, client, store, handle, db }
 }
 
 /// A response read whole: status, headers and JSON body (Null when empty or not JSON).
@@ -180,12 +138,7 @@ pub async fn read(res: reqwest::Response) -> Res {
     let headers = res.headers().clone();
     let text = res.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Res {
-        status,
-        headers,
-        body,
-        text,
-    }
+    Res { status, headers, body, text }
 }
 
 impl TestApp {
@@ -193,13 +146,7 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    pub async fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Res {
+    pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -214,31 +161,18 @@ impl TestApp {
         self.request(reqwest::Method::GET, path, token, None).await
     }
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Res {
-        self.request(reqwest::Method::POST, path, token, Some(body))
-            .await
+        self.request(reqwest::Method::POST, path, token, Some(body)).await
     }
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Res {
-        self.request(reqwest::Method::PATCH, path, token, Some(body))
-            .await
+        self.request(reqwest::Method::PATCH, path, token, Some(body)).await
     }
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Res {
-        self.request(reqwest::Method::DELETE, path, token, None)
-            .await
+        self.request(reqwest::Method::DELETE, path, token, None).await
     }
 
     /// Sends raw bytes with a content type.
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Res {
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body);
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Res {
+        let mut req = self.client.post(self.url(path)).header("content-type", content_type).body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -246,22 +180,14 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Res {
-        self.post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": email, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await
     }
 
     /// Logs in and returns the access token, panicking on failure.
     pub async fn token_for(&self, email: &str, password: &str) -> String {
         let res = self.login(email, password).await;
         assert_eq!(res.status, 200, "login of {email}: {}", res.text);
-        res.body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
+        res.body["access_token"].as_str().expect("access_token").to_owned()
     }
 
     pub async fn admin_token(&self) -> String {
@@ -270,13 +196,7 @@ impl TestApp {
 
     /// Creates a tenant as the platform admin.
     pub async fn create_tenant(&self, admin: &str, id: &str) -> Res {
-        let res = self
-            .post(
-                "/api/v1/tenants",
-                Some(admin),
-                json!({"id": id, "name": format!("CIT {id}")}),
-            )
-            .await;
+        let res = self.post("/api/v1/tenants", Some(admin), json!({"id": id, "name": format!("CIT {id}")})).await;
         assert_eq!(res.status, 201, "create tenant {id}: {}", res.text);
         res
     }
@@ -298,16 +218,9 @@ impl TestApp {
     /// Creates an API token with scopes and returns (secret, id).
     pub async fn api_token(&self, admin: &str, tenant: &str, scopes: &[&str]) -> (String, String) {
         let res = self
-            .post(
-                &format!("/api/v1/t/{tenant}/tokens"),
-                Some(admin),
-                json!({"name": "test", "scopes": scopes}),
-            )
+            .post(&format!("/api/v1/t/{tenant}/tokens"), Some(admin), json!({"name": "test", "scopes": scopes}))
             .await;
         assert_eq!(res.status, 201, "create token: {}", res.text);
-        (
-            res.body["token"].as_str().expect("token").to_owned(),
-            res.body["id"].as_str().expect("id").to_owned(),
-        )
+        (res.body["token"].as_str().expect("token").to_owned(), res.body["id"].as_str().expect("id").to_owned())
     }
 }

@@ -41,10 +41,7 @@ async fn wrong_password_and_unknown_user_are_answered_alike() {
     assert_eq!(wrong.status, unknown.status);
     assert_eq!(wrong.body, unknown.body);
     assert_eq!(wrong.code(), "invalid_credentials");
-    assert_eq!(
-        wrong.header("content-type"),
-        Some("application/problem+json")
-    );
+    assert_eq!(wrong.header("content-type"), Some("application/problem+json"));
 }
 
 #[tokio::test]
@@ -54,9 +51,7 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
     let r1 = first.body["refresh_token"].as_str().unwrap().to_owned();
     let a1 = first.body["access_token"].as_str().unwrap().to_owned();
 
-    let second = app
-        .post("/api/v1/auth/refresh", None, json!({"refresh_token": r1}))
-        .await;
+    let second = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r1})).await;
     assert_eq!(second.status, 200, "{}", second.text);
     let r2 = second.body["refresh_token"].as_str().unwrap().to_owned();
     let a2 = second.body["access_token"].as_str().unwrap().to_owned();
@@ -64,42 +59,21 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
     assert_eq!(app.get("/api/v1/me", Some(&a2)).await.status, 200);
 
     // Somebody replays the spent token: the whole family dies.
-    let replay = app
-        .post("/api/v1/auth/refresh", None, json!({"refresh_token": r1}))
-        .await;
+    let replay = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r1})).await;
     assert_eq!(replay.status, 401);
     assert_eq!(replay.code(), "refresh_token_reused");
-    let after = app
-        .post("/api/v1/auth/refresh", None, json!({"refresh_token": r2}))
-        .await;
-    assert_eq!(
-        after.status, 401,
-        "the newest refresh token of the family is revoked too"
-    );
+    let after = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r2})).await;
+    assert_eq!(after.status, 401, "the newest refresh token of the family is revoked too");
     for access in [&a1, &a2] {
         let me = app.get("/api/v1/me", Some(access)).await;
-        assert_eq!(
-            me.status, 401,
-            "access tokens of a revoked session stop working"
-        );
+        assert_eq!(me.status, 401, "access tokens of a revoked session stop working");
         assert_eq!(me.code(), "invalid_token");
     }
 
     // Another session of the same user is untouched.
-    assert_eq!(
-        app.get("/api/v1/me", Some(&app.admin_token().await))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.get("/api/v1/me", Some(&app.admin_token().await)).await.status, 200);
 
-    let garbage = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": "nope"}),
-        )
-        .await;
+    let garbage = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": "nope"})).await;
     assert_eq!(garbage.status, 401);
     assert_eq!(garbage.code(), "invalid_token");
 }
@@ -112,32 +86,12 @@ async fn logout_ends_the_session() {
     let refresh = login.body["refresh_token"].as_str().unwrap();
     let other = app.admin_token().await;
 
-    let out = app
-        .post("/api/v1/auth/logout", Some(access), json!({}))
-        .await;
+    let out = app.post("/api/v1/auth/logout", Some(access), json!({})).await;
     assert_eq!(out.status, 204, "{}", out.text);
     assert_eq!(app.get("/api/v1/me", Some(access)).await.status, 401);
-    assert_eq!(
-        app.post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": refresh})
-        )
-        .await
-        .status,
-        401
-    );
-    assert_eq!(
-        app.get("/api/v1/me", Some(&other)).await.status,
-        200,
-        "other sessions stay"
-    );
-    assert_eq!(
-        app.post("/api/v1/auth/logout", None, json!({}))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh})).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&other)).await.status, 200, "other sessions stay");
+    assert_eq!(app.post("/api/v1/auth/logout", None, json!({})).await.status, 401);
 }
 
 fn claims_of(token: &str) -> Value {
@@ -146,12 +100,7 @@ fn claims_of(token: &str) -> Value {
 }
 
 fn sign(claims: &Value, key: &[u8]) -> String {
-    encode(
-        &Header::new(jsonwebtoken::Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(key),
-    )
-    .unwrap()
+    encode(&Header::new(jsonwebtoken::Algorithm::HS256), claims, &EncodingKey::from_secret(key)).unwrap()
 }
 
 #[tokio::test]
@@ -163,12 +112,7 @@ async fn forged_expired_and_unsigned_tokens_are_rejected() {
 
     // Sanity: re-signing the same claims with the server's key is accepted, so the rejections
     // below are about what changed and nothing else.
-    assert_eq!(
-        app.get("/api/v1/me", Some(&sign(&claims, JWT_SECRET.as_bytes())))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.get("/api/v1/me", Some(&sign(&claims, JWT_SECRET.as_bytes()))).await.status, 200);
 
     let mut expired = claims.clone();
     expired["exp"] = json!(chrono::Utc::now().timestamp() - 3600);
@@ -189,22 +133,14 @@ async fn forged_expired_and_unsigned_tokens_are_rejected() {
     let parts: Vec<&str> = good.split('.').collect();
     let mut changed = claims.clone();
     changed["sub"] = json!(uuid::Uuid::new_v4());
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(changed.to_string()),
-        parts[2]
-    );
+    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(changed.to_string()), parts[2]);
 
     let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let alg_none = format!("{none_header}.{}.", parts[1]);
 
-    let hs512 = encode(
-        &Header::new(jsonwebtoken::Algorithm::HS512),
-        &claims,
-        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
-    )
-    .unwrap();
+    let hs512 =
+        encode(&Header::new(jsonwebtoken::Algorithm::HS512), &claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes()))
+            .unwrap();
 
     for (name, token) in [
         ("expired", expired.as_str()),
@@ -222,13 +158,7 @@ async fn forged_expired_and_unsigned_tokens_are_rejected() {
         assert_eq!(res.code(), "invalid_token", "{name}");
     }
 
-    let basic = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .header("authorization", "Basic YTpi")
-        .send()
-        .await
-        .unwrap();
+    let basic = app.client.get(app.url("/api/v1/me")).header("authorization", "Basic YTpi").send().await.unwrap();
     assert_eq!(basic.status().as_u16(), 401);
 }
 
@@ -246,23 +176,14 @@ async fn the_login_limiter_answers_429_with_retry_after() {
     let limited = app.login(ADMIN_EMAIL, "wrong-password").await;
     assert_eq!(limited.status, 429, "{}", limited.text);
     assert_eq!(limited.code(), "rate_limited");
-    let retry: u64 = limited
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .unwrap();
+    let retry: u64 = limited.header("retry-after").expect("Retry-After").parse().unwrap();
     assert!((1..=120).contains(&retry), "{retry}");
     // Even the right password waits: the account is locked for the window.
     assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 429);
 
     // Per address: other accounts from the same client are limited too once it has failed enough.
     for i in 0..3 {
-        assert_eq!(
-            app.login(&format!("guess{i}@cit.test"), "wrong-password")
-                .await
-                .status,
-            401
-        );
+        assert_eq!(app.login(&format!("guess{i}@cit.test"), "wrong-password").await.status, 401);
     }
     let by_address = app.login("another@cit.test", "wrong-password").await;
     assert_eq!(by_address.status, 429);

@@ -9,19 +9,8 @@ async fn health_readiness_and_metrics() {
     assert_eq!(ready.body["status"], "ready");
 
     app.get("/api/v1/t/nowhere", None).await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains(r#"cit_http_requests_total{method="GET",route="/readyz",status="200"} 1"#),
-        "{metrics}"
-    );
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"cit_http_requests_total{method="GET",route="/readyz",status="200"} 1"#), "{metrics}");
     assert!(
         metrics.contains(r#"route="/api/v1/t/{tenant}",status="404""#),
         "routes are labelled by pattern, not by path"
@@ -34,21 +23,9 @@ async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
     let res = app.get("/healthz", None).await;
     assert_eq!(res.header("x-request-id").map(str::len), Some(32));
-    let echoed = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .unwrap();
+    let echoed = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "abc-123");
-    let hostile = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "a b\"c")
-        .send()
-        .await
-        .unwrap();
+    let hostile = app.client.get(app.url("/healthz")).header("x-request-id", "a b\"c").send().await.unwrap();
     assert_ne!(hostile.headers()["x-request-id"], "a b\"c");
 }
 
@@ -68,11 +45,8 @@ async fn the_committed_openapi_document_matches_the_server() {
     let served = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(served.status, 200);
     assert!(served.body["openapi"].as_str().unwrap().starts_with("3.1"));
-    let committed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../openapi/openapi.json"
-    ))
-    .expect("openapi/openapi.json is committed");
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json"))
+        .expect("openapi/openapi.json is committed");
     let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
     assert!(
         committed == served.body,

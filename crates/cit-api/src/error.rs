@@ -21,16 +21,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code: code.into(), message: message.into() }
     }
 
     pub fn from_invalid(field: &str, e: InvalidInput) -> Self {
@@ -64,10 +56,7 @@ pub enum ApiError {
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
     #[error("{detail}")]
-    Unauthenticated {
-        code: &'static str,
-        detail: &'static str,
-    },
+    Unauthenticated { code: &'static str, detail: &'static str },
     #[error("you are not allowed to do this")]
     Forbidden,
     #[error("this tenant is disabled")]
@@ -75,11 +64,11 @@ pub enum ApiError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{detail}")]
-    Conflict {
-        code: &'static str,
-        field: Option<&'static str>,
-        detail: String,
-    },
+    Conflict { code: &'static str, field: Option<&'static str>, detail: String },
+    #[error("the change would lose data in existing entries; nothing was changed (add ?force=true to apply it anyway)")]
+    Destructive(Vec<FieldError>),
+    #[error("the entry changed since you read it; reload it and apply your change again")]
+    Stale,
     #[error("too many attempts; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
     #[error("the service is not ready")]
@@ -91,6 +80,22 @@ pub enum ApiError {
 impl ApiError {
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         Self::Internal(e.into())
+    }
+
+    pub fn destructive(changes: &[cit_store::PlannedChange]) -> Self {
+        Self::Destructive(
+            changes
+                .iter()
+                .filter(|c| c.loses_data())
+                .map(|c| {
+                    FieldError::new(
+                        "definition",
+                        "loses_data",
+                        format!("{} ({} entries hold data)", c.change, c.affected_entries),
+                    )
+                })
+                .collect(),
+        )
     }
 
     pub fn field(field: &str, e: InvalidInput) -> Self {
@@ -108,6 +113,8 @@ impl ApiError {
             ApiError::TenantDisabled => "tenant_disabled",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
+            ApiError::Destructive(_) => "destructive_change",
+            ApiError::Stale => "stale",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -117,12 +124,10 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let errors = match self {
-            ApiError::Validation(errors) => errors.clone(),
-            ApiError::Conflict {
-                field: Some(field),
-                detail,
-                code,
-            } => vec![FieldError::new(*field, *code, detail.clone())],
+            ApiError::Validation(errors) | ApiError::Destructive(errors) => errors.clone(),
+            ApiError::Conflict { field: Some(field), detail, code } => {
+                vec![FieldError::new(*field, *code, detail.clone())]
+            }
             _ => Vec::new(),
         };
         let detail = match self {
@@ -153,7 +158,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::TenantDisabled => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Destructive(_) | ApiError::Stale => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -165,10 +170,7 @@ impl ResponseError for ApiError {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
         let mut res = HttpResponse::build(self.status_code());
-        res.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
         match self {
             ApiError::TooManyRequests { retry_after } => {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
@@ -185,10 +187,9 @@ impl ResponseError for ApiError {
 impl From<AccessDenied> for ApiError {
     fn from(e: AccessDenied) -> Self {
         match e {
-            AccessDenied::Unauthenticated => ApiError::Unauthenticated {
-                code: "unauthenticated",
-                detail: "log in or present an API token",
-            },
+            AccessDenied::Unauthenticated => {
+                ApiError::Unauthenticated { code: "unauthenticated", detail: "log in or present an API token" }
+            }
             AccessDenied::Forbidden => ApiError::Forbidden,
             AccessDenied::TenantDisabled => ApiError::TenantDisabled,
         }
@@ -199,24 +200,19 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(what),
-            StoreError::Conflict { field, message } => ApiError::Conflict {
-                code: "conflict",
-                field: Some(field),
-                detail: message,
-            },
-            StoreError::Invalid {
-                field,
-                code,
-                message,
-            } => ApiError::Validation(vec![FieldError::new(field, code, message)]),
-            StoreError::Rule { code, message } => ApiError::Conflict {
-                code,
-                field: None,
-                detail: message,
-            },
-            StoreError::WrongCapability | StoreError::Corrupt(_) | StoreError::Db(_) => {
-                ApiError::internal(e)
+            StoreError::Conflict { field, message } => {
+                ApiError::Conflict { code: "conflict", field: Some(field), detail: message }
             }
+            StoreError::Invalid { field, code, message } => {
+                ApiError::Validation(vec![FieldError::new(field, code, message)])
+            }
+            StoreError::Rule { code, message } => ApiError::Conflict { code, field: None, detail: message },
+            StoreError::InvalidData(issues) => ApiError::Validation(
+                issues.into_iter().map(|i| FieldError::new(format!("data.{}", i.path), i.code, i.message)).collect(),
+            ),
+            StoreError::Destructive(changes) => ApiError::destructive(&changes),
+            StoreError::Stale => ApiError::Stale,
+            StoreError::WrongCapability | StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(e),
         }
     }
 }

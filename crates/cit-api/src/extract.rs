@@ -27,18 +27,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(1024 * 1024, |s| s.settings.body_limit);
+        let limit = req.app_data::<web::Data<AppState>>().map_or(1024 * 1024, |s| s.settings.body_limit);
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .map(str::trim)
-            .is_some_and(|mime| {
-                mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
-            });
+            .is_some_and(|mime| mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json"));
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -97,33 +93,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         }
     };
     let error = if let Some(name) = quoted_after(&message, "unknown field `") {
-        FieldError::new(
-            join(name),
-            "unknown_field",
-            format!("unknown field `{name}`"),
-        )
+        FieldError::new(join(name), "unknown_field", format!("unknown field `{name}`"))
     } else if let Some(name) = quoted_after(&message, "missing field `") {
         FieldError::new(join(name), "missing_field", format!("`{name}` is required"))
     } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        FieldError::new(
-            if parent.is_empty() {
-                "(body)".into()
-            } else {
-                parent
-            },
-            "invalid_type",
-            message,
-        )
+        FieldError::new(if parent.is_empty() { "(body)".into() } else { parent }, "invalid_type", message)
     } else {
-        FieldError::new(
-            if parent.is_empty() {
-                "(body)".into()
-            } else {
-                parent
-            },
-            "invalid_value",
-            message,
-        )
+        FieldError::new(if parent.is_empty() { "(body)".into() } else { parent }, "invalid_value", message)
     };
     Err(ApiError::Validation(vec![error]))
 }
@@ -156,19 +132,13 @@ impl Auth {
         match self {
             Auth::User { user, session } => Ok((user, *session)),
             Auth::Token(_) => Err(ApiError::Forbidden),
-            Auth::Anonymous => Err(ApiError::Unauthenticated {
-                code: "unauthenticated",
-                detail: "log in first",
-            }),
+            Auth::Anonymous => Err(ApiError::Unauthenticated { code: "unauthenticated", detail: "log in first" }),
         }
     }
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::Unauthenticated {
-        code: "invalid_token",
-        detail: "the token is invalid, expired or revoked",
-    }
+    ApiError::Unauthenticated { code: "invalid_token", detail: "the token is invalid, expired or revoked" }
 }
 
 impl FromRequest for Auth {
@@ -177,20 +147,14 @@ impl FromRequest for Auth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
+        let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
-            let state = state
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
             let token = match header {
                 None => return Ok(Auth::Anonymous),
                 Some(Err(_)) => return Err(invalid_token()),
                 Some(Ok(value)) => match value.split_once(' ') {
-                    Some((scheme, token))
-                        if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-                    {
+                    Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
                         token.trim().to_owned()
                     }
                     _ => return Err(invalid_token()),
@@ -204,10 +168,7 @@ impl FromRequest for Auth {
             }
             let claims = state.jwt.verify(&token).ok_or_else(invalid_token)?;
             match state.store.session_user(claims.sid).await? {
-                Some(user) if user.id == claims.sub => Ok(Auth::User {
-                    user,
-                    session: claims.sid,
-                }),
+                Some(user) if user.id == claims.sub => Ok(Auth::User { user, session: claims.sid }),
                 _ => Err(invalid_token()),
             }
         })
@@ -227,9 +188,7 @@ pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     {
         return first.to_owned();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]
@@ -252,27 +211,16 @@ mod tests {
 
     fn field_of(body: &str) -> Option<(String, String)> {
         match parse_json::<Body>(body.as_bytes()) {
-            Err(ApiError::Validation(errors)) => {
-                errors.first().map(|e| (e.field.clone(), e.code.clone()))
-            }
+            Err(ApiError::Validation(errors)) => errors.first().map(|e| (e.field.clone(), e.code.clone())),
             _ => None,
         }
     }
 
     #[test]
     fn errors_name_the_field() {
-        assert_eq!(
-            field_of(r#"{"email": "nope"}"#),
-            Some(("email".into(), "invalid_value".into()))
-        );
-        assert_eq!(
-            field_of(r#"{"email": "a@b.it", "extra": 1}"#),
-            Some(("extra".into(), "unknown_field".into()))
-        );
-        assert_eq!(
-            field_of(r#"{}"#),
-            Some(("email".into(), "missing_field".into()))
-        );
+        assert_eq!(field_of(r#"{"email": "nope"}"#), Some(("email".into(), "invalid_value".into())));
+        assert_eq!(field_of(r#"{"email": "a@b.it", "extra": 1}"#), Some(("extra".into(), "unknown_field".into())));
+        assert_eq!(field_of(r#"{}"#), Some(("email".into(), "missing_field".into())));
         assert_eq!(
             field_of(r#"{"email": "a@b.it", "nested": {"count": "x"}}"#),
             Some(("nested.count".into(), "invalid_type".into()))
@@ -283,10 +231,7 @@ mod tests {
         );
         assert!(matches!(
             parse_json::<Body>(b"{\"email\": "),
-            Err(ApiError::BadRequest {
-                code: "malformed_json",
-                ..
-            })
+            Err(ApiError::BadRequest { code: "malformed_json", .. })
         ));
     }
 }

@@ -1,10 +1,13 @@
 //! The HTTP face of cit: actix-web REST documented with utoipa, authentication, errors as
 //! problem+json, metrics, and the `Application` that binds it all.
 
+pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod http_cache;
 pub mod metrics;
 pub mod openapi;
+pub mod render;
 pub mod routes;
 pub mod security;
 pub mod settings;

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, members, ops, tenants, tokens};
+use crate::routes::{auth, content_types, entries, members, ops, tenants, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,9 @@ use crate::routes::{auth, members, ops, tenants, tokens};
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant, tenants::create_user, tenants::profile,
         members::list, members::add, members::change_role, members::remove, members::audit,
         tokens::list, tokens::create, tokens::revoke,
+        content_types::list, content_types::get_one, content_types::versions, content_types::put_one, content_types::delete_one,
+        entries::list, entries::get_one, entries::create, entries::update, entries::remove,
+        entries::revisions, entries::diff, entries::restore,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&BearerAuth),
@@ -26,6 +29,7 @@ use crate::routes::{auth, members, ops, tenants, tokens};
         (name = "tenants", description = "Tenants and users (platform admins)"),
         (name = "members", description = "People of a tenant and their roles"),
         (name = "tokens", description = "API tokens of a tenant"),
+        (name = "content", description = "Content types and entries"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
@@ -41,9 +45,7 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 Http::builder()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "An access token from /api/v1/auth/login, or an API token (cit_…)",
-                    ))
+                    .description(Some("An access token from /api/v1/auth/login, or an API token (cit_…)"))
                     .build(),
             ),
         );

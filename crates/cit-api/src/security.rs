@@ -39,10 +39,7 @@ impl Passwords {
     pub fn new(cfg: &PasswordHashing) -> anyhow::Result<Self> {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| anyhow::anyhow!("invalid password hashing settings: {e}"))?;
-        let mut this = Self {
-            params,
-            dummy: String::new(),
-        };
+        let mut this = Self { params, dummy: String::new() };
         this.dummy = this.hash_now(&random_token(24))?;
         Ok(this)
     }
@@ -70,11 +67,8 @@ impl Passwords {
         let hash = stored.unwrap_or_else(|| self.dummy.clone());
         let this = self.clone();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| {
-                this.argon2()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            PasswordHash::new(&hash)
+                .is_ok_and(|parsed| this.argon2().verify_password(password.as_bytes(), &parsed).is_ok())
         })
         .await
         .unwrap_or(false);
@@ -149,17 +143,11 @@ impl Jwt {
             exp: now.saturating_add(ttl),
             jti: random_token(12),
         };
-        Ok(encode(
-            &Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        Ok(encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)?)
     }
 
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|d| d.claims)
+        decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
     }
 }
 
@@ -183,12 +171,7 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     f.write_all(content.as_bytes())?;
     f.sync_all()
 }
@@ -217,10 +200,7 @@ pub fn new_api_token() -> (String, String, String) {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
     let mut raw = [0u8; 8];
     rand::rng().fill_bytes(&mut raw);
-    let prefix: String = raw
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
+    let prefix: String = raw.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
     let secret = format!("{API_TOKEN_PREFIX}{prefix}_{}", random_token(32));
     let hash = token_hash(&secret);
     (secret, prefix, hash)
@@ -237,12 +217,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(per_account: u32, per_address: u32, window: Duration) -> Self {
-        Self {
-            window,
-            per_account,
-            per_address,
-            failures: Mutex::new(HashMap::new()),
-        }
+        Self { window, per_account, per_address, failures: Mutex::new(HashMap::new()) }
     }
 
     /// `Err(seconds)` when either the account or the address has used up its failures.
@@ -254,13 +229,9 @@ impl LoginLimiter {
         let wait = |key: &str, limit: u32| -> Option<u64> {
             let (start, count) = map.get(key)?;
             let elapsed = now.duration_since(*start);
-            (elapsed < self.window && *count >= limit)
-                .then(|| (self.window - elapsed).as_secs().max(1))
+            (elapsed < self.window && *count >= limit).then(|| (self.window - elapsed).as_secs().max(1))
         };
-        match (
-            wait(&format!("a:{account}"), self.per_account),
-            wait(&format!("i:{address}"), self.per_address),
-        ) {
+        match (wait(&format!("a:{account}"), self.per_account), wait(&format!("i:{address}"), self.per_address)) {
             (None, None) => Ok(()),
             (a, b) => Err(a.unwrap_or(0).max(b.unwrap_or(0))),
         }
@@ -301,14 +272,8 @@ mod tests {
         let jwt = Jwt::new(&[7u8; 32], 60);
         let (user, session) = (UserId::new(), SessionId::new());
         let token = jwt.issue(user, session).unwrap_or_default();
-        assert_eq!(
-            jwt.verify(&token).map(|c| (c.sub, c.sid)),
-            Some((user, session))
-        );
-        assert!(
-            Jwt::new(&[8u8; 32], 60).verify(&token).is_none(),
-            "another key"
-        );
+        assert_eq!(jwt.verify(&token).map(|c| (c.sub, c.sid)), Some((user, session)));
+        assert!(Jwt::new(&[8u8; 32], 60).verify(&token).is_none(), "another key");
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push('A');

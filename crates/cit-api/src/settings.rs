@@ -133,6 +133,8 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// How often the scheduler publishes due entries, in seconds; 0 turns it off.
+    pub scheduler_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -150,20 +152,13 @@ impl Default for Settings {
             session_ttl_secs: 90 * 24 * 3600,
             admin_email: None,
             admin_password: None,
-            login_limit: LoginLimit {
-                per_account: 10,
-                per_address: 50,
-                window_secs: 300,
-            },
-            password_hashing: PasswordHashing {
-                memory_kib: 19 * 1024,
-                iterations: 2,
-                parallelism: 1,
-            },
+            login_limit: LoginLimit { per_account: 10, per_address: 50, window_secs: 300 },
+            password_hashing: PasswordHashing { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 },
             trust_forwarded_for: false,
             log_format: LogFormat::Text,
             shutdown_timeout_secs: 30,
             workers: 0,
+            scheduler_interval_secs: 5,
         }
     }
 }
@@ -177,18 +172,14 @@ impl Settings {
             None if Path::new("cit.toml").exists() => fig = fig.merge(Toml::file_exact("cit.toml")),
             None => {}
         }
-        fig.merge(Env::prefixed("CIT_").split("__"))
-            .extract()
-            .map_err(Box::new)
+        fig.merge(Env::prefixed("CIT_").split("__")).extract().map_err(Box::new)
     }
 
     /// Checks what can be checked before anything is opened.
     pub fn validate(&self) -> Result<(), String> {
         match (&self.jwt_secret, self.mode) {
             (None, Mode::Production) => {
-                return Err(
-                    "CIT_JWT_SECRET is required in production mode (CIT_MODE=production)".into(),
-                );
+                return Err("CIT_JWT_SECRET is required in production mode (CIT_MODE=production)".into());
             }
             (Some(s), _) if s.expose().len() < 32 => {
                 return Err("CIT_JWT_SECRET must be at least 32 bytes long".into());
@@ -205,10 +196,7 @@ impl Settings {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.expose().to_owned(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("cit.db").display()
-            ),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("cit.db").display()),
         }
     }
 
@@ -245,11 +233,7 @@ mod tests {
             ..Settings::default()
         };
         let printed = format!("{s:?}");
-        assert!(
-            !printed.contains("super-secret-key")
-                && !printed.contains("hunter2")
-                && !printed.contains(":pw@")
-        );
+        assert!(!printed.contains("super-secret-key") && !printed.contains("hunter2") && !printed.contains(":pw@"));
         assert_eq!(s.database_url_redacted(), "postgres://cit:***@db/cit");
         assert_eq!(redact_url("postgres://cit@db/cit"), "postgres://cit@db/cit");
     }

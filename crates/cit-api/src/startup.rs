@@ -14,6 +14,7 @@ use anyhow::Context;
 use cit_core::{Actor, Email, Password, PlatformAction, authorize_platform};
 use cit_store::{ConnectSettings, NewUser, Store};
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
 use crate::routes;
@@ -24,28 +25,18 @@ pub struct Application {
     port: u16,
     server: Server,
     state: Arc<AppState>,
+    scheduler: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Connects to the configured database and applies pending migrations.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(
         &settings.database_url(),
-        &ConnectSettings {
-            max_connections: settings.db_max_connections,
-            ..ConnectSettings::default()
-        },
+        &ConnectSettings { max_connections: settings.db_max_connections, ..ConnectSettings::default() },
     )
     .await
-    .with_context(|| {
-        format!(
-            "cannot open the database at {}",
-            settings.database_url_redacted()
-        )
-    })?;
-    let applied = store
-        .migrate()
-        .await
-        .context("cannot apply the database migrations")?;
+    .with_context(|| format!("cannot open the database at {}", settings.database_url_redacted()))?;
+    let applied = store.migrate().await.context("cannot apply the database migrations")?;
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");
     }
@@ -58,29 +49,21 @@ pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
     if state.store.count_users().await? > 0 {
         return Ok(());
     }
-    let (Some(email), Some(password)) =
-        (&state.settings.admin_email, &state.settings.admin_password)
-    else {
+    let (Some(email), Some(password)) = (&state.settings.admin_email, &state.settings.admin_password) else {
         tracing::warn!(
             "there are no users yet: set CIT_ADMIN_EMAIL and CIT_ADMIN_PASSWORD, or run `cit user create --platform-admin`"
         );
         return Ok(());
     };
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("CIT_ADMIN_EMAIL: {e}"))?;
-    let password = Password::parse(password.expose())
-        .map_err(|e| anyhow::anyhow!("CIT_ADMIN_PASSWORD: {e}"))?;
+    let password = Password::parse(password.expose()).map_err(|e| anyhow::anyhow!("CIT_ADMIN_PASSWORD: {e}"))?;
     let access = authorize_platform(&Actor::System, PlatformAction::ManageUsers)?;
     let password_hash = state.passwords.hash(&password).await?;
     state
         .store
         .create_user(
             &access,
-            NewUser {
-                email: email.clone(),
-                name: "Platform admin".into(),
-                password_hash,
-                platform_admin: true,
-            },
+            NewUser { email: email.clone(), name: "Platform admin".into(), password_hash, platform_admin: true },
         )
         .await?;
     tracing::info!(%email, "created the first platform admin");
@@ -88,12 +71,7 @@ pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
 }
 
 fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::Validation(vec![FieldError::new(
-        "(query)",
-        "invalid_query",
-        err.to_string(),
-    )])
-    .into()
+    ApiError::Validation(vec![FieldError::new("(query)", "invalid_query", err.to_string())]).into()
 }
 
 fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
@@ -130,7 +108,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(members::audit)
         .service(tokens::list)
         .service(tokens::create)
-        .service(tokens::revoke);
+        .service(tokens::revoke)
+        .service(content_types::list)
+        .service(content_types::versions)
+        .service(content_types::get_one)
+        .service(content_types::put_one)
+        .service(content_types::delete_one)
+        .service(entries::list)
+        .service(entries::create)
+        .service(entries::revisions)
+        .service(entries::diff)
+        .service(entries::restore)
+        .service(entries::get_one)
+        .service(entries::update)
+        .service(entries::remove)
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
+        );
 }
 
 impl Application {
@@ -141,8 +136,13 @@ impl Application {
     }
 
     pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&settings.listen)
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        Self::build_with(settings, store, Arc::new(SystemClock)).await
+    }
+
+    /// The server on an open store, with the given clock (tests pass a manual one).
+    pub async fn build_with(settings: Settings, store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let listener =
+            TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -150,7 +150,8 @@ impl Application {
             settings.workers
         };
         let shutdown = settings.shutdown_timeout_secs;
-        let state = AppState::new(store, settings, Metrics::new()?)?;
+        let interval = settings.scheduler_interval_secs;
+        let state = AppState::new(store, settings, Metrics::new()?, clock)?;
         bootstrap_admin(&state).await?;
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -165,11 +166,20 @@ impl Application {
         .client_request_timeout(Duration::from_secs(30))
         .listen(listener)?
         .run();
-        Ok(Self {
-            port,
-            server,
-            state,
-        })
+        let scheduler = (interval > 0).then(|| {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(interval));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = state.run_scheduler_once().await {
+                        tracing::warn!(error = format!("{e:#}"), "scheduler step failed; retrying at the next tick");
+                    }
+                }
+            })
+        });
+        Ok(Self { port, server, state, scheduler })
     }
 
     pub fn port(&self) -> u16 {
@@ -186,6 +196,10 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(s) = self.scheduler {
+            s.abort();
+        }
+        result
     }
 }

@@ -3,12 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cit_core::{
-    Action, Actor, PlatformAccess, PlatformAction, TenantAccess, TenantId, authorize,
-    authorize_platform,
-};
+use cit_core::{Action, Actor, PlatformAccess, PlatformAction, TenantAccess, TenantId, authorize, authorize_platform};
 use cit_store::{Store, Tenant};
 
+use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::metrics::Metrics;
@@ -22,45 +20,25 @@ pub struct AppState {
     pub passwords: Passwords,
     pub login_limiter: LoginLimiter,
     pub metrics: Metrics,
+    pub clock: Arc<dyn Clock>,
 }
 
 pub type State = actix_web::web::Data<AppState>;
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings, metrics: Metrics) -> anyhow::Result<Arc<Self>> {
+    pub fn new(store: Store, settings: Settings, metrics: Metrics, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
         let jwt = Jwt::from_settings(&settings)?;
         let passwords = Passwords::new(&settings.password_hashing)?;
         let l = &settings.login_limit;
-        let login_limiter = LoginLimiter::new(
-            l.per_account,
-            l.per_address,
-            Duration::from_secs(l.window_secs),
-        );
-        Ok(Arc::new(Self {
-            store,
-            settings,
-            jwt,
-            passwords,
-            login_limiter,
-            metrics,
-        }))
+        let login_limiter = LoginLimiter::new(l.per_account, l.per_address, Duration::from_secs(l.window_secs));
+        Ok(Arc::new(Self { store, settings, jwt, passwords, login_limiter, metrics, clock }))
     }
 
-    /// Loads the tenant named in the path (404 when missing or malformed), works out who the
-    /// caller is there, and asks `cit_core::authorize`. The returned access is what the store
-    /// needs to touch the tenant's rows.
-    pub async fn tenant_access(
-        &self,
-        auth: &Auth,
-        tenant: &str,
-        action: Action,
-    ) -> ApiResult<(Tenant, TenantAccess)> {
+    /// Loads the tenant named in the path (404 when missing or malformed) and works out who the
+    /// caller is there. Pair with [`cit_core::authorize`] (or use [`AppState::tenant_access`]).
+    pub async fn tenant_actor(&self, auth: &Auth, tenant: &str) -> ApiResult<(Tenant, Actor)> {
         let id = TenantId::parse(tenant).map_err(|_| ApiError::NotFound("tenant"))?;
-        let tenant = self
-            .store
-            .tenant(&id)
-            .await?
-            .ok_or(ApiError::NotFound("tenant"))?;
+        let tenant = self.store.tenant(&id).await?.ok_or(ApiError::NotFound("tenant"))?;
         let actor = match auth {
             Auth::Anonymous => Actor::Anonymous,
             Auth::User { user, .. } => Actor::User {
@@ -68,33 +46,39 @@ impl AppState {
                 platform_admin: user.platform_admin,
                 role: self.store.role_of(&tenant.id, user.id).await?,
             },
-            Auth::Token(token) => Actor::Token {
-                id: token.id,
-                tenant: token.tenant.clone(),
-                scopes: token.scopes.clone(),
-            },
+            Auth::Token(token) => {
+                Actor::Token { id: token.id, tenant: token.tenant.clone(), scopes: token.scopes.clone() }
+            }
         };
+        Ok((tenant, actor))
+    }
+
+    /// The tenant, and the caller's permission to do `action` there from `cit_core::authorize`.
+    /// The returned access is what the store needs to touch the tenant's rows.
+    pub async fn tenant_access(&self, auth: &Auth, tenant: &str, action: Action) -> ApiResult<(Tenant, TenantAccess)> {
+        let (tenant, actor) = self.tenant_actor(auth, tenant).await?;
         let access = authorize(&actor, tenant.facts(), action)?;
         Ok((tenant, access))
     }
 
-    pub fn platform_access(
-        &self,
-        auth: &Auth,
-        action: PlatformAction,
-    ) -> ApiResult<PlatformAccess> {
+    /// One scheduler step at the clock's current time: publishes due entries, archives expired
+    /// ones. Safe to run on several nodes at once: each entry flips once.
+    pub async fn run_scheduler_once(&self) -> anyhow::Result<cit_store::ScheduleReport> {
+        let access = authorize_platform(&Actor::System, PlatformAction::RunScheduler)?;
+        let report = self.store.run_schedule(&access, self.clock.now()).await?;
+        if !report.published.is_empty() || !report.unpublished.is_empty() {
+            tracing::info!(published = report.published.len(), unpublished = report.unpublished.len(), "scheduler");
+        }
+        Ok(report)
+    }
+
+    pub fn platform_access(&self, auth: &Auth, action: PlatformAction) -> ApiResult<PlatformAccess> {
         let actor = match auth {
             Auth::Anonymous => Actor::Anonymous,
-            Auth::User { user, .. } => Actor::User {
-                id: user.id,
-                platform_admin: user.platform_admin,
-                role: None,
-            },
-            Auth::Token(token) => Actor::Token {
-                id: token.id,
-                tenant: token.tenant.clone(),
-                scopes: token.scopes.clone(),
-            },
+            Auth::User { user, .. } => Actor::User { id: user.id, platform_admin: user.platform_admin, role: None },
+            Auth::Token(token) => {
+                Actor::Token { id: token.id, tenant: token.tenant.clone(), scopes: token.scopes.clone() }
+            }
         };
         Ok(authorize_platform(&actor, action)?)
     }

@@ -39,12 +39,7 @@ impl Role {
         Self::ALL
             .into_iter()
             .find(|r| r.as_str() == raw)
-            .ok_or_else(|| {
-                InvalidInput::new(
-                    "invalid_role",
-                    "a role is one of admin, editor, author, member",
-                )
-            })
+            .ok_or_else(|| InvalidInput::new("invalid_role", "a role is one of admin, editor, author, member"))
     }
 }
 
@@ -75,9 +70,7 @@ impl Scope {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| {
-                InvalidInput::new("invalid_scope", "a scope is one of read, preview, write")
-            })
+            .ok_or_else(|| InvalidInput::new("invalid_scope", "a scope is one of read, preview, write"))
     }
 }
 
@@ -91,21 +84,15 @@ impl Scopes {
         v.sort();
         v.dedup();
         if v.is_empty() {
-            return Err(InvalidInput::new(
-                "empty_scopes",
-                "give at least one scope: read, preview or write",
-            ));
+            return Err(InvalidInput::new("empty_scopes", "give at least one scope: read, preview or write"));
         }
         Ok(Self(v))
     }
 
     /// Parses a comma- or space-separated list: `read,preview`.
     pub fn parse_list(raw: &str) -> Result<Self, InvalidInput> {
-        let parsed = raw
-            .split([',', ' '])
-            .filter(|s| !s.is_empty())
-            .map(Scope::parse)
-            .collect::<Result<Vec<_>, _>>()?;
+        let parsed =
+            raw.split([',', ' ']).filter(|s| !s.is_empty()).map(Scope::parse).collect::<Result<Vec<_>, _>>()?;
         Self::new(parsed)
     }
 
@@ -172,6 +159,8 @@ pub enum Action {
     ManageMembers,
     ManageTokens,
     ViewAudit,
+    /// Change the tenant's content types.
+    ManageSchema,
 }
 
 /// What the permission check needs to know about the tenant.
@@ -206,17 +195,10 @@ impl TenantAccess {
 }
 
 /// The one place that decides whether `actor` may do `action` in `tenant`.
-pub fn authorize(
-    actor: &Actor,
-    tenant: TenantFacts<'_>,
-    action: Action,
-) -> Result<TenantAccess, AccessDenied> {
+pub fn authorize(actor: &Actor, tenant: TenantFacts<'_>, action: Action) -> Result<TenantAccess, AccessDenied> {
     let allowed = match actor {
         Actor::System => true,
-        Actor::User {
-            platform_admin: true,
-            ..
-        } => true,
+        Actor::User { platform_admin: true, .. } => true,
         _ if tenant.disabled => return Err(AccessDenied::TenantDisabled),
         Actor::Anonymous => {
             return if action == Action::ReadPublished && tenant.public_read {
@@ -225,49 +207,34 @@ pub fn authorize(
                 Err(AccessDenied::Unauthenticated)
             };
         }
-        Actor::Token {
-            tenant: own,
-            scopes,
-            ..
-        } => {
+        Actor::Token { tenant: own, scopes, .. } => {
             own == tenant.id
                 && match action {
                     Action::ReadPublished => true,
-                    Action::ReadDrafts => {
-                        scopes.contains(Scope::Preview) || scopes.contains(Scope::Write)
-                    }
+                    Action::ReadDrafts => scopes.contains(Scope::Preview) || scopes.contains(Scope::Write),
                     Action::WriteContent | Action::PublishContent => scopes.contains(Scope::Write),
                     Action::ReadReserved
                     | Action::ManageMembers
                     | Action::ManageTokens
-                    | Action::ViewAudit => false,
+                    | Action::ViewAudit
+                    | Action::ManageSchema => false,
                 }
         }
         Actor::User { role: None, .. } => action == Action::ReadPublished && tenant.public_read,
-        Actor::User {
-            role: Some(role), ..
-        } => match action {
+        Actor::User { role: Some(role), .. } => match action {
             Action::ReadPublished | Action::ReadReserved => true,
             Action::ReadDrafts | Action::WriteContent => *role >= Role::Author,
             Action::PublishContent => *role >= Role::Editor,
-            Action::ManageMembers | Action::ManageTokens | Action::ViewAudit => {
+            Action::ManageMembers | Action::ManageTokens | Action::ViewAudit | Action::ManageSchema => {
                 *role == Role::Admin
             }
         },
     };
-    if allowed {
-        Ok(grant(actor, tenant.id, action))
-    } else {
-        Err(AccessDenied::Forbidden)
-    }
+    if allowed { Ok(grant(actor, tenant.id, action)) } else { Err(AccessDenied::Forbidden) }
 }
 
 fn grant(actor: &Actor, tenant: &TenantId, action: Action) -> TenantAccess {
-    TenantAccess {
-        tenant: tenant.clone(),
-        action,
-        actor: actor.audit_name(),
-    }
+    TenantAccess { tenant: tenant.clone(), action, actor: actor.audit_name() }
 }
 
 /// Things done above tenants.
@@ -277,6 +244,8 @@ pub enum PlatformAction {
     ManageTenants,
     /// Create users and reset their passwords.
     ManageUsers,
+    /// Publish and unpublish scheduled entries in every tenant: the server itself only.
+    RunScheduler,
 }
 
 /// Proof that an actor may do a platform action. Only [`authorize_platform`] makes one.
@@ -295,19 +264,11 @@ impl PlatformAccess {
     }
 }
 
-pub fn authorize_platform(
-    actor: &Actor,
-    action: PlatformAction,
-) -> Result<PlatformAccess, AccessDenied> {
+pub fn authorize_platform(actor: &Actor, action: PlatformAction) -> Result<PlatformAccess, AccessDenied> {
     match actor {
-        Actor::System
-        | Actor::User {
-            platform_admin: true,
-            ..
-        } => Ok(PlatformAccess {
-            action,
-            actor: actor.audit_name(),
-        }),
+        Actor::System => Ok(PlatformAccess { action, actor: actor.audit_name() }),
+        _ if action == PlatformAction::RunScheduler => Err(AccessDenied::Forbidden),
+        Actor::User { platform_admin: true, .. } => Ok(PlatformAccess { action, actor: actor.audit_name() }),
         Actor::Anonymous => Err(AccessDenied::Unauthenticated),
         Actor::User { .. } | Actor::Token { .. } => Err(AccessDenied::Forbidden),
     }
@@ -324,18 +285,10 @@ mod tests {
         TenantId::parse("genova").unwrap_or_else(|e| panic!("{e}"))
     }
     fn facts(id: &TenantId) -> TenantFacts<'_> {
-        TenantFacts {
-            id,
-            disabled: false,
-            public_read: true,
-        }
+        TenantFacts { id, disabled: false, public_read: true }
     }
     fn user(role: Option<Role>) -> Actor {
-        Actor::User {
-            id: UserId::new(),
-            platform_admin: false,
-            role,
-        }
+        Actor::User { id: UserId::new(), platform_admin: false, role }
     }
     fn token(tenant: TenantId, scopes: &[Scope]) -> Actor {
         Actor::Token {
@@ -357,17 +310,11 @@ mod tests {
             (Action::ManageMembers, [false, false, false, true]),
             (Action::ManageTokens, [false, false, false, true]),
             (Action::ViewAudit, [false, false, false, true]),
+            (Action::ManageSchema, [false, false, false, true]),
         ];
         for (action, expected) in matrix {
-            for (role, ok) in [Role::Member, Role::Author, Role::Editor, Role::Admin]
-                .into_iter()
-                .zip(expected)
-            {
-                assert_eq!(
-                    authorize(&user(Some(role)), facts(&t), action).is_ok(),
-                    ok,
-                    "{role} {action:?}"
-                );
+            for (role, ok) in [Role::Member, Role::Author, Role::Editor, Role::Admin].into_iter().zip(expected) {
+                assert_eq!(authorize(&user(Some(role)), facts(&t), action).is_ok(), ok, "{role} {action:?}");
             }
         }
     }
@@ -376,19 +323,13 @@ mod tests {
     fn outsiders_only_read_what_is_public() {
         let t = lecce();
         assert!(authorize(&user(None), facts(&t), Action::ReadPublished).is_ok());
-        assert_eq!(
-            authorize(&user(None), facts(&t), Action::ReadDrafts).err(),
-            Some(AccessDenied::Forbidden)
-        );
+        assert_eq!(authorize(&user(None), facts(&t), Action::ReadDrafts).err(), Some(AccessDenied::Forbidden));
         assert!(authorize(&Actor::Anonymous, facts(&t), Action::ReadPublished).is_ok());
         assert_eq!(
             authorize(&Actor::Anonymous, facts(&t), Action::ReadDrafts).err(),
             Some(AccessDenied::Unauthenticated)
         );
-        let private = TenantFacts {
-            public_read: false,
-            ..facts(&t)
-        };
+        let private = TenantFacts { public_read: false, ..facts(&t) };
         assert_eq!(
             authorize(&Actor::Anonymous, private, Action::ReadPublished).err(),
             Some(AccessDenied::Unauthenticated)
@@ -413,74 +354,39 @@ mod tests {
             assert!(authorize(tok, facts(&t), Action::ManageMembers).is_err());
         }
         let g = genova();
-        let private_genova = TenantFacts {
-            public_read: false,
-            ..facts(&g)
-        };
-        assert_eq!(
-            authorize(&write, private_genova, Action::ReadPublished).err(),
-            Some(AccessDenied::Forbidden)
-        );
+        let private_genova = TenantFacts { public_read: false, ..facts(&g) };
+        assert_eq!(authorize(&write, private_genova, Action::ReadPublished).err(), Some(AccessDenied::Forbidden));
         assert!(authorize(&write, facts(&g), Action::WriteContent).is_err());
     }
 
     #[test]
     fn disabled_tenants_answer_only_platform_admins() {
         let t = lecce();
-        let off = TenantFacts {
-            disabled: true,
-            ..facts(&t)
-        };
+        let off = TenantFacts { disabled: true, ..facts(&t) };
         assert_eq!(
             authorize(&user(Some(Role::Admin)), off, Action::ReadPublished).err(),
             Some(AccessDenied::TenantDisabled)
         );
-        assert_eq!(
-            authorize(&Actor::Anonymous, off, Action::ReadPublished).err(),
-            Some(AccessDenied::TenantDisabled)
-        );
-        let root = Actor::User {
-            id: UserId::new(),
-            platform_admin: true,
-            role: None,
-        };
+        assert_eq!(authorize(&Actor::Anonymous, off, Action::ReadPublished).err(), Some(AccessDenied::TenantDisabled));
+        let root = Actor::User { id: UserId::new(), platform_admin: true, role: None };
         assert!(authorize(&root, off, Action::ManageMembers).is_ok());
     }
 
     #[test]
     fn platform_actions_need_a_platform_admin() {
-        assert!(
-            authorize_platform(&user(Some(Role::Admin)), PlatformAction::ManageTenants).is_err()
-        );
-        assert!(
-            authorize_platform(
-                &token(lecce(), &[Scope::Write]),
-                PlatformAction::ManageTenants
-            )
-            .is_err()
-        );
+        assert!(authorize_platform(&user(Some(Role::Admin)), PlatformAction::ManageTenants).is_err());
+        assert!(authorize_platform(&token(lecce(), &[Scope::Write]), PlatformAction::ManageTenants).is_err());
         assert!(authorize_platform(&Actor::System, PlatformAction::ManageTenants).is_ok());
-        let root = Actor::User {
-            id: UserId::new(),
-            platform_admin: true,
-            role: None,
-        };
+        let root = Actor::User { id: UserId::new(), platform_admin: true, role: None };
         assert_eq!(
-            authorize_platform(&root, PlatformAction::ManageUsers)
-                .map(|a| a.action())
-                .ok(),
+            authorize_platform(&root, PlatformAction::ManageUsers).map(|a| a.action()).ok(),
             Some(PlatformAction::ManageUsers)
         );
     }
 
     #[test]
     fn scopes_parse() {
-        assert_eq!(
-            Scopes::parse_list("write, read,read")
-                .map(|s| s.to_string())
-                .ok(),
-            Some("read,write".into())
-        );
+        assert_eq!(Scopes::parse_list("write, read,read").map(|s| s.to_string()).ok(), Some("read,write".into()));
         assert!(Scopes::parse_list("").is_err());
         assert!(Scopes::parse_list("read,admin").is_err());
     }

@@ -9,10 +9,8 @@ pub mod error;
 pub mod types;
 
 pub use access::{
-    Action, Actor, PlatformAccess, PlatformAction, Role, Scope, Scopes, TenantAccess, TenantFacts,
-    authorize, authorize_platform,
+    Action, Actor, PlatformAccess, PlatformAction, Role, Scope, Scopes, TenantAccess, TenantFacts, authorize,
+    authorize_platform,
 };
 pub use error::{AccessDenied, InvalidInput};
-pub use types::{
-    ApiTokenId, DisplayName, Email, Hostname, Locale, Password, SessionId, TenantId, UserId,
-};
+pub use types::{ApiTokenId, DisplayName, Email, Hostname, Locale, Password, SessionId, TenantId, UserId};

@@ -63,13 +63,11 @@ uuid_id!(
 #[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
 
-static TENANT_ID_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$").ok());
+static TENANT_ID_RE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$").ok());
 
 /// Ids that would collide with routes or are too easy to confuse with the platform itself.
-const RESERVED_TENANT_IDS: &[&str] = &[
-    "api", "admin", "auth", "me", "www", "static", "assets", "healthz", "readyz", "metrics",
-];
+const RESERVED_TENANT_IDS: &[&str] =
+    &["api", "admin", "auth", "me", "www", "static", "assets", "healthz", "readyz", "metrics"];
 
 impl TenantId {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
@@ -81,10 +79,7 @@ impl TenantId {
             ));
         }
         if RESERVED_TENANT_IDS.contains(&raw) {
-            return Err(InvalidInput::new(
-                "reserved_tenant_id",
-                format!("`{raw}` is reserved"),
-            ));
+            return Err(InvalidInput::new("reserved_tenant_id", format!("`{raw}` is reserved")));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -127,10 +122,7 @@ impl Email {
         let normalised = raw.trim().to_lowercase();
         let ok_shape = EMAIL_RE.as_ref().is_some_and(|re| re.is_match(&normalised));
         if normalised.len() > 254 || !ok_shape {
-            return Err(InvalidInput::new(
-                "invalid_email",
-                "not a valid email address",
-            ));
+            return Err(InvalidInput::new("invalid_email", "not a valid email address"));
         }
         Ok(Self(normalised))
     }
@@ -176,10 +168,7 @@ impl Password {
             ));
         }
         if raw.len() > Self::MAX_BYTES {
-            return Err(InvalidInput::new(
-                "password_too_long",
-                "a password has at most 1024 bytes",
-            ));
+            return Err(InvalidInput::new("password_too_long", "a password has at most 1024 bytes"));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -210,14 +199,8 @@ pub struct DisplayName(String);
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let trimmed = raw.trim();
-        if trimmed.is_empty()
-            || trimmed.chars().count() > 200
-            || trimmed.chars().any(char::is_control)
-        {
-            return Err(InvalidInput::new(
-                "invalid_name",
-                "a name has 1 to 200 characters and no control characters",
-            ));
+        if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control) {
+            return Err(InvalidInput::new("invalid_name", "a name has 1 to 200 characters and no control characters"));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -255,18 +238,7 @@ mod tests {
         for ok in ["lecce", "genova", "ab", "unione-valle-1", "cst2"] {
             assert!(TenantId::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "a",
-            "Lecce",
-            "1lecce",
-            "lecce-",
-            "le--cce",
-            "lécce",
-            "le cce",
-            "api",
-            &"x".repeat(41),
-        ] {
+        for bad in ["", "a", "Lecce", "1lecce", "lecce-", "le--cce", "lécce", "le cce", "api", &"x".repeat(41)] {
             assert!(TenantId::parse(bad).is_err(), "{bad}");
         }
     }
@@ -274,20 +246,10 @@ mod tests {
     #[test]
     fn emails_are_normalised() {
         assert_eq!(
-            Email::parse("  Mario.Rossi@Comune.Lecce.IT ")
-                .map(String::from)
-                .ok(),
+            Email::parse("  Mario.Rossi@Comune.Lecce.IT ").map(String::from).ok(),
             Some("mario.rossi@comune.lecce.it".into())
         );
-        for bad in [
-            "",
-            "mario",
-            "mario@",
-            "@lecce.it",
-            "mario@lecce",
-            "ma rio@lecce.it",
-            "mario@-lecce.it",
-        ] {
+        for bad in ["", "mario", "mario@", "@lecce.it", "mario@lecce", "ma rio@lecce.it", "mario@-lecce.it"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -301,12 +263,7 @@ mod tests {
 
     #[test]
     fn display_names() {
-        assert_eq!(
-            DisplayName::parse("  Comune di Lecce ")
-                .map(String::from)
-                .ok(),
-            Some("Comune di Lecce".into())
-        );
+        assert_eq!(DisplayName::parse("  Comune di Lecce ").map(String::from).ok(), Some("Comune di Lecce".into()));
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse("a\u{0}b").is_err());
     }
@@ -317,8 +274,7 @@ mod tests {
 #[serde(try_from = "String", into = "String")]
 pub struct Locale(String);
 
-static LOCALE_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^[a-z]{2,3}(-[A-Z]{2})?$").ok());
+static LOCALE_RE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[a-z]{2,3}(-[A-Z]{2})?$").ok());
 
 impl Locale {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
@@ -354,9 +310,8 @@ impl From<Locale> for String {
 #[serde(try_from = "String", into = "String")]
 pub struct Hostname(String);
 
-static HOST_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$").ok()
-});
+static HOST_RE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$").ok());
 
 impl Hostname {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
@@ -364,10 +319,7 @@ impl Hostname {
         if lower.len() <= 253 && HOST_RE.as_ref().is_some_and(|re| re.is_match(&lower)) {
             Ok(Self(lower))
         } else {
-            Err(InvalidInput::new(
-                "invalid_hostname",
-                "not a valid host name",
-            ))
+            Err(InvalidInput::new("invalid_hostname", "not a valid host name"))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -395,22 +347,11 @@ mod more_tests {
     #[test]
     fn locales_and_hosts() {
         assert!(Locale::parse("it").is_ok() && Locale::parse("de-CH").is_ok());
-        assert!(
-            Locale::parse("IT").is_err()
-                && Locale::parse("it_IT").is_err()
-                && Locale::parse("").is_err()
-        );
-        assert_eq!(
-            Hostname::parse("CIT.Comune.Lecce.it")
-                .map(String::from)
-                .ok(),
-            Some("cit.comune.lecce.it".into())
-        );
+        assert!(Locale::parse("IT").is_err() && Locale::parse("it_IT").is_err() && Locale::parse("").is_err());
+        assert_eq!(Hostname::parse("CIT.Comune.Lecce.it").map(String::from).ok(), Some("cit.comune.lecce.it".into()));
         assert!(Hostname::parse("localhost").is_ok());
         assert!(
-            Hostname::parse("bad host").is_err()
-                && Hostname::parse("-x.it").is_err()
-                && Hostname::parse("").is_err()
+            Hostname::parse("bad host").is_err() && Hostname::parse("-x.it").is_err() && Hostname::parse("").is_err()
         );
     }
 }

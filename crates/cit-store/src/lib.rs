@@ -4,6 +4,7 @@
 //! [`TenantStore`], which can only be made from a [`cit_core::TenantAccess`] (proof that the permission
 //! check passed) and which adds the tenant filter to every query in one place ([`TenantStore::select`]).
 
+pub mod content;
 mod entity;
 mod migration;
 mod platform;
@@ -18,6 +19,10 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynch
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 use sea_orm_migration::MigratorTrait;
 
+pub use content::{
+    ApplyReport, Cursor, DataIssue, Entry, EntryChange, EntryStatus, Filter, FilterValue, ListQuery, NewEntry, Op,
+    PlannedChange, Revision, ScheduleReport, SortKey, StoredType, SysField, Target, ValueType,
+};
 pub use records::*;
 pub use scoped::TenantStore;
 
@@ -28,20 +33,22 @@ pub enum StoreError {
     NotFound(&'static str),
     /// A unique rule was broken: `field` names what collided.
     #[error("{message}")]
-    Conflict {
-        field: &'static str,
-        message: String,
-    },
+    Conflict { field: &'static str, message: String },
     /// The input names something that is not there or cannot be used (`field` says which).
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        code: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, code: &'static str, message: String },
     /// A business rule refused the change (e.g. removing the last admin).
     #[error("{message}")]
     Rule { code: &'static str, message: String },
+    /// Entry data that only the database could find wrong: missing references, taken values.
+    #[error("the entry data is not valid")]
+    InvalidData(Vec<DataIssue>),
+    /// Applying the content types would lose data; nothing was changed.
+    #[error("the change would lose data")]
+    Destructive(Vec<PlannedChange>),
+    /// The row changed since the caller read it.
+    #[error("the entry changed since it was read")]
+    Stale,
     /// The capability handed in does not allow this operation: a bug in the caller.
     #[error("operation not covered by the granted access")]
     WrongCapability,
@@ -55,15 +62,9 @@ pub enum StoreError {
 impl StoreError {
     /// Turns a unique-constraint violation into a [`StoreError::Conflict`]; anything else stays a
     /// database error. The one place where constraint errors are recognised.
-    pub(crate) fn unique(
-        field: &'static str,
-        message: impl Into<String>,
-    ) -> impl FnOnce(DbErr) -> StoreError {
+    pub(crate) fn unique(field: &'static str, message: impl Into<String>) -> impl FnOnce(DbErr) -> StoreError {
         move |err| match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict {
-                field,
-                message: message.into(),
-            },
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict { field, message: message.into() },
             _ => StoreError::Db(err),
         }
     }
@@ -80,10 +81,7 @@ pub struct ConnectSettings {
 
 impl Default for ConnectSettings {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            busy_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 16, busy_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -107,9 +105,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
@@ -118,19 +114,14 @@ impl Store {
     /// its folder are created when missing, and WAL, foreign keys and a busy timeout are turned on.
     pub async fn connect(url: &str, settings: &ConnectSettings) -> StoreResult<Self> {
         if url.starts_with("sqlite:") {
-            let base: SqliteConnectOptions = url
-                .parse()
-                .map_err(|e| StoreError::Db(DbErr::Custom(format!("invalid SQLite URL: {e}"))))?;
+            let base: SqliteConnectOptions =
+                url.parse().map_err(|e| StoreError::Db(DbErr::Custom(format!("invalid SQLite URL: {e}"))))?;
             if let Some(parent) = base.get_filename().parent()
                 && !parent.as_os_str().is_empty()
                 && !Path::new(parent).exists()
             {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Db(DbErr::Custom(format!(
-                        "cannot create {}: {e}",
-                        parent.display()
-                    )))
-                })?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| StoreError::Db(DbErr::Custom(format!("cannot create {}: {e}", parent.display()))))?;
             }
             let busy = settings.busy_timeout;
             let tune = move |o: SqliteConnectOptions| {
@@ -141,21 +132,12 @@ impl Store {
                     .busy_timeout(busy)
             };
             let mut w = ConnectOptions::new(url);
-            w.max_connections(1)
-                .min_connections(1)
-                .sqlx_logging(false)
-                .map_sqlx_sqlite_opts(tune);
+            w.max_connections(1).min_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(tune);
             let write = Database::connect(w).await?;
             let mut r = ConnectOptions::new(url);
-            r.max_connections(settings.max_connections.clamp(1, 8))
-                .sqlx_logging(false)
-                .map_sqlx_sqlite_opts(tune);
+            r.max_connections(settings.max_connections.clamp(1, 8)).sqlx_logging(false).map_sqlx_sqlite_opts(tune);
             let read = Database::connect(r).await?;
-            Ok(Self {
-                write,
-                read,
-                backend: Backend::Sqlite,
-            })
+            Ok(Self { write, read, backend: Backend::Sqlite })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut o = ConnectOptions::new(url);
             o.max_connections(settings.max_connections)
@@ -163,15 +145,10 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .sqlx_logging(false);
             let pool = Database::connect(o).await?;
-            Ok(Self {
-                read: pool.clone(),
-                write: pool,
-                backend: Backend::Postgres,
-            })
+            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres })
         } else {
             Err(StoreError::Db(DbErr::Custom(
-                "unsupported database URL: use sqlite://path/to/file.db or postgres://user@host/db"
-                    .into(),
+                "unsupported database URL: use sqlite://path/to/file.db or postgres://user@host/db".into(),
             )))
         }
     }
@@ -182,18 +159,14 @@ impl Store {
 
     /// Applies pending migrations; returns how many ran.
     pub async fn migrate(&self) -> StoreResult<usize> {
-        let pending = migration::Migrator::get_pending_migrations(&self.write)
-            .await?
-            .len();
+        let pending = migration::Migrator::get_pending_migrations(&self.write).await?.len();
         migration::Migrator::up(&self.write, None).await?;
         Ok(pending)
     }
 
     /// How many migrations are not applied yet.
     pub async fn pending_migrations(&self) -> StoreResult<usize> {
-        Ok(migration::Migrator::get_pending_migrations(&self.read)
-            .await?
-            .len())
+        Ok(migration::Migrator::get_pending_migrations(&self.read).await?.len())
     }
 
     /// Round-trips to the database.

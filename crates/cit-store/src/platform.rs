@@ -3,22 +3,16 @@
 use chrono::Utc;
 use cit_core::{Email, PlatformAccess, PlatformAction, Role, TenantId, UserId};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::json;
 
 use crate::entity::{audit, membership, tenant, user};
-use crate::{
-    NewTenant, NewUser, Store, StoreError, StoreResult, Tenant, TenantPatch, User, UserCredentials,
-};
+use crate::{NewTenant, NewUser, Store, StoreError, StoreResult, Tenant, TenantPatch, User, UserCredentials};
 
 fn require(access: &PlatformAccess, action: PlatformAction) -> StoreResult<()> {
-    if access.action() == action {
-        Ok(())
-    } else {
-        Err(StoreError::WrongCapability)
-    }
+    if access.action() == action { Ok(()) } else { Err(StoreError::WrongCapability) }
 }
 
 /// Writes one audit record on `conn`, which is the transaction of the change it records.
@@ -60,28 +54,17 @@ pub(crate) async fn insert_user(conn: &impl ConnectionTrait, new: NewUser) -> St
     }
     .insert(conn)
     .await
-    .map_err(StoreError::unique(
-        "email",
-        format!("a user with email {email} already exists"),
-    ))?;
+    .map_err(StoreError::unique("email", format!("a user with email {email} already exists")))?;
     Ok(model.into())
 }
 
 impl Store {
     /// A tenant by id, for routing and the permission check. Disabled tenants are returned too.
     pub async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
-        tenant::Entity::find_by_id(id.as_str())
-            .one(&self.read)
-            .await?
-            .map(Tenant::try_from)
-            .transpose()
+        tenant::Entity::find_by_id(id.as_str()).one(&self.read).await?.map(Tenant::try_from).transpose()
     }
 
-    pub async fn create_tenant(
-        &self,
-        access: &PlatformAccess,
-        new: NewTenant,
-    ) -> StoreResult<Tenant> {
+    pub async fn create_tenant(&self, access: &PlatformAccess, new: NewTenant) -> StoreResult<Tenant> {
         require(access, PlatformAction::ManageTenants)?;
         let now = Utc::now();
         let id = new.id.to_string();
@@ -98,19 +81,8 @@ impl Store {
         }
         .insert(&txn)
         .await
-        .map_err(StoreError::unique(
-            "id",
-            format!("a tenant with id {id} already exists"),
-        ))?;
-        audit(
-            &txn,
-            Some(&id),
-            access.actor(),
-            "tenant.create",
-            ("tenant", &id),
-            json!({"name": model.name}),
-        )
-        .await?;
+        .map_err(StoreError::unique("id", format!("a tenant with id {id} already exists")))?;
+        audit(&txn, Some(&id), access.actor(), "tenant.create", ("tenant", &id), json!({"name": model.name})).await?;
         txn.commit().await?;
         Tenant::try_from(model)
     }
@@ -134,10 +106,7 @@ impl Store {
     ) -> StoreResult<Tenant> {
         require(access, PlatformAction::ManageTenants)?;
         let txn = self.write.begin().await?;
-        let current = tenant::Entity::find_by_id(id.as_str())
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound("tenant"))?;
+        let current = tenant::Entity::find_by_id(id.as_str()).one(&txn).await?.ok_or(StoreError::NotFound("tenant"))?;
         let was_disabled = current.disabled_at.is_some();
         let mut model = current.into_active_model();
         let mut changed = serde_json::Map::new();
@@ -165,15 +134,8 @@ impl Store {
         }
         model.updated_at = Set(Utc::now());
         let updated = model.update(&txn).await?;
-        audit(
-            &txn,
-            Some(id.as_str()),
-            access.actor(),
-            "tenant.update",
-            ("tenant", id.as_str()),
-            changed.into(),
-        )
-        .await?;
+        audit(&txn, Some(id.as_str()), access.actor(), "tenant.update", ("tenant", id.as_str()), changed.into())
+            .await?;
         txn.commit().await?;
         Tenant::try_from(updated)
     }
@@ -206,26 +168,15 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
-        Ok(user::Entity::find()
-            .filter(user::Column::Email.eq(email.as_str()))
-            .one(&self.read)
-            .await?
-            .map(User::from))
+        Ok(user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&self.read).await?.map(User::from))
     }
 
     /// The user and the password hash, for the login check.
     pub async fn credentials(&self, email: &Email) -> StoreResult<Option<UserCredentials>> {
-        Ok(user::Entity::find()
-            .filter(user::Column::Email.eq(email.as_str()))
-            .one(&self.read)
-            .await?
-            .map(|m| {
-                let password_hash = m.password_hash.clone();
-                UserCredentials {
-                    user: m.into(),
-                    password_hash,
-                }
-            }))
+        Ok(user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&self.read).await?.map(|m| {
+            let password_hash = m.password_hash.clone();
+            UserCredentials { user: m.into(), password_hash }
+        }))
     }
 
     /// Sets a new password and ends every session of the user.
@@ -247,15 +198,7 @@ impl Store {
         model.updated_at = Set(Utc::now());
         let updated = model.update(&txn).await?;
         crate::sessions::revoke_all_sessions(&txn, updated.id, "password_changed").await?;
-        audit(
-            &txn,
-            None,
-            access.actor(),
-            "user.password",
-            ("user", &updated.id.to_string()),
-            json!({}),
-        )
-        .await?;
+        audit(&txn, None, access.actor(), "user.password", ("user", &updated.id.to_string()), json!({})).await?;
         txn.commit().await?;
         Ok(updated.into())
     }
@@ -270,8 +213,7 @@ impl Store {
             .into_iter()
             .map(|m| {
                 Ok(crate::Membership {
-                    tenant: TenantId::parse(&m.tenant_id)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    tenant: TenantId::parse(&m.tenant_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
@@ -299,10 +241,7 @@ impl Store {
     ) -> StoreResult<()> {
         require(access, PlatformAction::ManageUsers)?;
         let txn = self.write.begin().await?;
-        tenant::Entity::find_by_id(tenant.as_str())
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound("tenant"))?;
+        tenant::Entity::find_by_id(tenant.as_str()).one(&txn).await?.ok_or(StoreError::NotFound("tenant"))?;
         let user = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
             .one(&txn)

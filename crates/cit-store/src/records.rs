@@ -19,11 +19,7 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn facts(&self) -> TenantFacts<'_> {
-        TenantFacts {
-            id: &self.id,
-            disabled: self.disabled_at.is_some(),
-            public_read: self.public_read,
-        }
+        TenantFacts { id: &self.id, disabled: self.disabled_at.is_some(), public_read: self.public_read }
     }
 }
 
@@ -65,10 +61,7 @@ pub struct UserCredentials {
 
 impl std::fmt::Debug for UserCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserCredentials")
-            .field("user", &self.user)
-            .field("password_hash", &"***")
-            .finish()
+        f.debug_struct("UserCredentials").field("user", &self.user).field("password_hash", &"***").finish()
     }
 }
 
@@ -141,21 +134,14 @@ pub enum Rotation {
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
 
 impl TryFrom<entity::tenant::Model> for Tenant {
     type Error = crate::StoreError;
     fn try_from(m: entity::tenant::Model) -> Result<Self, Self::Error> {
         Ok(Tenant {
-            id: TenantId::parse(&m.id)
-                .map_err(|e| crate::StoreError::Corrupt(format!("tenant id {:?}: {e}", m.id)))?,
+            id: TenantId::parse(&m.id).map_err(|e| crate::StoreError::Corrupt(format!("tenant id {:?}: {e}", m.id)))?,
             name: m.name,
             domains: strings(&m.domains),
             locales: strings(&m.locales),
@@ -183,9 +169,7 @@ impl From<entity::user::Model> for User {
 impl TryFrom<entity::api_token::Model> for ApiToken {
     type Error = crate::StoreError;
     fn try_from(m: entity::api_token::Model) -> Result<Self, Self::Error> {
-        let corrupt = |e: cit_core::InvalidInput| {
-            crate::StoreError::Corrupt(format!("api token {}: {e}", m.id))
-        };
+        let corrupt = |e: cit_core::InvalidInput| crate::StoreError::Corrupt(format!("api token {}: {e}", m.id));
         Ok(ApiToken {
             id: ApiTokenId(m.id),
             tenant: TenantId::parse(&m.tenant_id).map_err(corrupt)?,

@@ -4,12 +4,12 @@ use chrono::Utc;
 use cit_core::{Action, ApiTokenId, Email, Role, TenantAccess, TenantId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait, UpdateMany,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait, UpdateMany,
 };
 use serde_json::json;
 
-use crate::entity::{api_token, audit, membership, user};
+use crate::entity::{api_token, audit, content_type, content_type_version, entry, entry_revision, membership, user};
 use crate::platform::{audit as write_audit, insert_user};
 use crate::{ApiToken, AuditEntry, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
 
@@ -33,6 +33,26 @@ impl TenantOwned for audit::Entity {
         audit::Column::TenantId
     }
 }
+impl TenantOwned for entry::Entity {
+    fn tenant_column() -> Self::Column {
+        entry::Column::TenantId
+    }
+}
+impl TenantOwned for entry_revision::Entity {
+    fn tenant_column() -> Self::Column {
+        entry_revision::Column::TenantId
+    }
+}
+impl TenantOwned for content_type::Entity {
+    fn tenant_column() -> Self::Column {
+        content_type::Column::TenantId
+    }
+}
+impl TenantOwned for content_type_version::Entity {
+    fn tenant_column() -> Self::Column {
+        content_type_version::Column::TenantId
+    }
+}
 
 /// The store, narrowed to one tenant by a granted [`TenantAccess`].
 pub struct TenantStore<'a> {
@@ -43,10 +63,7 @@ pub struct TenantStore<'a> {
 impl Store {
     /// Narrows the store to the tenant `access` was granted for.
     pub fn scoped<'a>(&'a self, access: &'a TenantAccess) -> TenantStore<'a> {
-        TenantStore {
-            store: self,
-            access,
-        }
+        TenantStore { store: self, access }
     }
 }
 
@@ -56,9 +73,7 @@ pub(crate) async fn upsert_membership(
     user: uuid::Uuid,
     role: Role,
 ) -> StoreResult<()> {
-    let existing = membership::Entity::find_by_id((tenant.to_owned(), user))
-        .one(conn)
-        .await?;
+    let existing = membership::Entity::find_by_id((tenant.to_owned(), user)).one(conn).await?;
     match existing {
         Some(m) => {
             let mut am: membership::ActiveModel = m.into();
@@ -88,24 +103,42 @@ impl TenantStore<'_> {
         self.access.tenant().as_str()
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        self.store
+    }
+
+    pub(crate) fn access(&self) -> &TenantAccess {
+        self.access
+    }
+
     fn require(&self, action: Action) -> StoreResult<()> {
-        if self.access.action() == action {
-            Ok(())
-        } else {
-            Err(StoreError::WrongCapability)
-        }
+        self.require_any(&[action])
+    }
+
+    pub(crate) fn require_any(&self, actions: &[Action]) -> StoreResult<()> {
+        if actions.contains(&self.access.action()) { Ok(()) } else { Err(StoreError::WrongCapability) }
     }
 
     // The one place where the tenant filter is added. Every read, update and delete of a
     // tenant-owned row starts here.
-    fn select<E: TenantOwned>(&self) -> Select<E> {
+    pub(crate) fn select<E: TenantOwned>(&self) -> Select<E> {
         E::find().filter(E::tenant_column().eq(self.id()))
     }
-    fn update<E: TenantOwned>(&self) -> UpdateMany<E> {
+    pub(crate) fn update<E: TenantOwned>(&self) -> UpdateMany<E> {
         E::update_many().filter(E::tenant_column().eq(self.id()))
     }
-    fn delete<E: TenantOwned>(&self) -> DeleteMany<E> {
+    pub(crate) fn delete<E: TenantOwned>(&self) -> DeleteMany<E> {
         E::delete_many().filter(E::tenant_column().eq(self.id()))
+    }
+
+    pub(crate) async fn audit_on(
+        &self,
+        conn: &impl ConnectionTrait,
+        action: &str,
+        object: (&str, &str),
+        details: serde_json::Value,
+    ) -> StoreResult<()> {
+        write_audit(conn, Some(self.id()), self.access.actor(), action, object, details).await
     }
 
     async fn audit(
@@ -115,15 +148,7 @@ impl TenantStore<'_> {
         object: (&str, &str),
         details: serde_json::Value,
     ) -> StoreResult<()> {
-        write_audit(
-            conn,
-            Some(self.id()),
-            self.access.actor(),
-            action,
-            object,
-            details,
-        )
-        .await
+        write_audit(conn, Some(self.id()), self.access.actor(), action, object, details).await
     }
 
     // ---- members -------------------------------------------------------------------------
@@ -178,53 +203,30 @@ impl TenantStore<'_> {
     ) -> StoreResult<Member> {
         self.require(Action::ManageMembers)?;
         let txn = self.store.write.begin().await?;
-        let existing = user::Entity::find()
-            .filter(user::Column::Email.eq(email.as_str()))
-            .one(&txn)
-            .await?;
+        let existing = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&txn).await?;
         let user_id = match (existing, new_user) {
             (Some(u), _) => u.id,
             (None, Some((name, password_hash))) => {
-                let created = insert_user(
-                    &txn,
-                    NewUser {
-                        email: email.clone(),
-                        name,
-                        password_hash,
-                        platform_admin: false,
-                    },
-                )
-                .await?;
+                let created =
+                    insert_user(&txn, NewUser { email: email.clone(), name, password_hash, platform_admin: false })
+                        .await?;
                 created.id.0
             }
             (None, None) => {
                 return Err(StoreError::Invalid {
                     field: "email",
                     code: "user_not_found",
-                    message: "no user has this email; give a name and a password to create one"
-                        .into(),
+                    message: "no user has this email; give a name and a password to create one".into(),
                 });
             }
         };
-        let already = self
-            .select::<membership::Entity>()
-            .filter(membership::Column::UserId.eq(user_id))
-            .count(&txn)
-            .await?;
+        let already =
+            self.select::<membership::Entity>().filter(membership::Column::UserId.eq(user_id)).count(&txn).await?;
         if already > 0 {
-            return Err(StoreError::Conflict {
-                field: "email",
-                message: "this person is already a member".into(),
-            });
+            return Err(StoreError::Conflict { field: "email", message: "this person is already a member".into() });
         }
         upsert_membership(&txn, self.id(), user_id, role).await?;
-        self.audit(
-            &txn,
-            "member.add",
-            ("user", &user_id.to_string()),
-            json!({"role": role.as_str()}),
-        )
-        .await?;
+        self.audit(&txn, "member.add", ("user", &user_id.to_string()), json!({"role": role.as_str()})).await?;
         let member = self.member_on(&txn, UserId(user_id)).await?;
         txn.commit().await?;
         Ok(member)
@@ -240,20 +242,14 @@ impl TenantStore<'_> {
     }
 
     fn last_admin() -> StoreError {
-        StoreError::Rule {
-            code: "last_admin",
-            message: "a tenant keeps at least one admin".into(),
-        }
+        StoreError::Rule { code: "last_admin", message: "a tenant keeps at least one admin".into() }
     }
 
     pub async fn set_role(&self, user: UserId, role: Role) -> StoreResult<Member> {
         self.require(Action::ManageMembers)?;
         let txn = self.store.write.begin().await?;
         let current = self.member_on(&txn, user).await?;
-        if current.role == Role::Admin
-            && role != Role::Admin
-            && self.admins_left(&txn, user).await? == 0
-        {
+        if current.role == Role::Admin && role != Role::Admin && self.admins_left(&txn, user).await? == 0 {
             return Err(Self::last_admin());
         }
         self.update::<membership::Entity>()
@@ -280,17 +276,8 @@ impl TenantStore<'_> {
         if current.role == Role::Admin && self.admins_left(&txn, user).await? == 0 {
             return Err(Self::last_admin());
         }
-        self.delete::<membership::Entity>()
-            .filter(membership::Column::UserId.eq(user.0))
-            .exec(&txn)
-            .await?;
-        self.audit(
-            &txn,
-            "member.remove",
-            ("user", &user.to_string()),
-            json!({"role": current.role.as_str()}),
-        )
-        .await?;
+        self.delete::<membership::Entity>().filter(membership::Column::UserId.eq(user.0)).exec(&txn).await?;
+        self.audit(&txn, "member.remove", ("user", &user.to_string()), json!({"role": current.role.as_str()})).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -353,13 +340,7 @@ impl TenantStore<'_> {
                 .filter(api_token::Column::Id.eq(id.0))
                 .exec(&txn)
                 .await?;
-            self.audit(
-                &txn,
-                "token.revoke",
-                ("api_token", &id.to_string()),
-                json!({"name": found.name}),
-            )
-            .await?;
+            self.audit(&txn, "token.revoke", ("api_token", &id.to_string()), json!({"name": found.name})).await?;
         }
         let after = self
             .select::<api_token::Entity>()

@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 use cit_core::{SessionId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
 };
 
 use crate::entity::{api_token, refresh_token, session, user};
@@ -81,13 +80,7 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        insert_refresh(
-            &txn,
-            id.0,
-            refresh_hash,
-            refresh_expires_at.min(session_expires_at),
-        )
-        .await?;
+        insert_refresh(&txn, id.0, refresh_hash, refresh_expires_at.min(session_expires_at)).await?;
         txn.commit().await?;
         Ok(id)
     }
@@ -103,17 +96,13 @@ impl Store {
     ) -> StoreResult<Rotation> {
         let now = Utc::now();
         let txn = self.write.begin().await?;
-        let Some(old) = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(old_hash))
-            .one(&txn)
-            .await?
+        let Some(old) =
+            refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(old_hash)).one(&txn).await?
         else {
             return Ok(Rotation::Invalid);
         };
-        let Some((sess, Some(owner))) = session::Entity::find_by_id(old.session_id)
-            .find_also_related(user::Entity)
-            .one(&txn)
-            .await?
+        let Some((sess, Some(owner))) =
+            session::Entity::find_by_id(old.session_id).find_also_related(user::Entity).one(&txn).await?
         else {
             return Ok(Rotation::Invalid);
         };
@@ -139,18 +128,9 @@ impl Store {
             txn.commit().await?;
             return Ok(Rotation::Reused);
         }
-        insert_refresh(
-            &txn,
-            sess.id,
-            new_hash,
-            refresh_expires_at.min(sess.expires_at),
-        )
-        .await?;
+        insert_refresh(&txn, sess.id, new_hash, refresh_expires_at.min(sess.expires_at)).await?;
         txn.commit().await?;
-        Ok(Rotation::Rotated {
-            session: SessionId(sess.id),
-            user: UserId(owner.id),
-        })
+        Ok(Rotation::Rotated { session: SessionId(sess.id), user: UserId(owner.id) })
     }
 
     /// Ends a session (logout). Returns whether it was still active.
@@ -161,16 +141,9 @@ impl Store {
     /// The user behind an active, unexpired session, if the user is not disabled. Called for every
     /// request that carries an access token, so a logout or a reuse revocation takes effect at once.
     pub async fn session_user(&self, id: SessionId) -> StoreResult<Option<User>> {
-        let found = session::Entity::find_by_id(id.0)
-            .find_also_related(user::Entity)
-            .one(&self.read)
-            .await?;
+        let found = session::Entity::find_by_id(id.0).find_also_related(user::Entity).one(&self.read).await?;
         Ok(match found {
-            Some((s, Some(u)))
-                if s.revoked_at.is_none()
-                    && s.expires_at > Utc::now()
-                    && u.disabled_at.is_none() =>
-            {
+            Some((s, Some(u))) if s.revoked_at.is_none() && s.expires_at > Utc::now() && u.disabled_at.is_none() => {
                 Some(u.into())
             }
             _ => None,
@@ -185,9 +158,7 @@ impl Store {
             .one(&self.read)
             .await?;
         match found {
-            Some(m) if m.expires_at.is_none_or(|at| at > Utc::now()) => {
-                Ok(Some(ApiToken::try_from(m)?))
-            }
+            Some(m) if m.expires_at.is_none_or(|at| at > Utc::now()) => Ok(Some(ApiToken::try_from(m)?)),
             _ => Ok(None),
         }
     }

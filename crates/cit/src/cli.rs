@@ -6,18 +6,14 @@ use std::path::PathBuf;
 use cit_api::settings::LogFormat;
 use cit_api::{Application, Settings, open_store};
 use cit_core::{
-    Actor, ApiTokenId, DisplayName, Email, Hostname, InvalidInput, Locale, Password,
-    PlatformAction, Role, Scopes, TenantId, authorize, authorize_platform,
+    Actor, ApiTokenId, DisplayName, Email, Hostname, InvalidInput, Locale, Password, PlatformAction, Role, Scopes,
+    TenantId, authorize, authorize_platform,
 };
 use cit_store::{NewApiToken, NewTenant, NewUser, Store, StoreError, TenantPatch};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "cit",
-    version,
-    about = "Multi-tenant headless CMS for the CIT of Italian public bodies"
-)]
+#[command(name = "cit", version, about = "Multi-tenant headless CMS for the CIT of Italian public bodies")]
 pub struct Cli {
     /// Configuration file (default: ./cit.toml when present). CIT_* variables override it.
     #[arg(long, global = true, value_name = "FILE")]
@@ -43,8 +39,42 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Content types as code: check schema files, apply them to tenants.
+    #[command(subcommand)]
+    Schema(SchemaCmd),
     /// Print the OpenAPI document (the committed openapi/openapi.json).
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum SchemaCmd {
+    /// Check schema files without touching any database.
+    Check {
+        /// Files merged in order, e.g. schema/presets/cit.toml schema/tenants/lecce.toml.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Make a tenant's content types match the files. Prints the plan; idempotent; refuses a
+    /// change that would lose data unless --force.
+    Apply {
+        #[arg(long, conflicts_with = "all_tenants")]
+        tenant: Option<String>,
+        /// Apply to every tenant.
+        #[arg(long)]
+        all_tenants: bool,
+        /// Apply even when entries would lose data (removed fields are dropped from entries,
+        /// removed types take their entries with them).
+        #[arg(long)]
+        force: bool,
+        /// Also remove the tenant's types that the files do not list.
+        #[arg(long)]
+        prune: bool,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -172,9 +202,7 @@ impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Failure::NotFound(format!("{what} not found")),
-            StoreError::Conflict { message, .. } | StoreError::Rule { message, .. } => {
-                Failure::Conflict(message)
-            }
+            StoreError::Conflict { message, .. } | StoreError::Rule { message, .. } => Failure::Conflict(message),
             StoreError::Invalid { message, .. } => Failure::Usage(message),
             other => Failure::Other(other.into()),
         }
@@ -188,21 +216,15 @@ fn invalid(what: &str) -> impl FnOnce(InvalidInput) -> Failure + '_ {
 pub type CliResult<T = ()> = Result<T, Failure>;
 
 fn load_settings(config: Option<&std::path::Path>) -> CliResult<Settings> {
-    let settings = Settings::load(config)
-        .map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
-    settings
-        .validate()
-        .map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    let settings = Settings::load(config).map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    settings.validate().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
     Ok(settings)
 }
 
 pub fn init_logging(settings: &Settings, default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("CIT_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("CIT_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match settings.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -216,23 +238,17 @@ async fn store(settings: &Settings) -> CliResult<Store> {
 fn read_password(source: &PasswordSource) -> CliResult<Password> {
     let raw = if source.password_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::Other(e.into()))?;
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::Other(e.into()))?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else if std::io::stdin().is_terminal() {
-        let first =
-            rpassword::prompt_password("Password: ").map_err(|e| Failure::Other(e.into()))?;
+        let first = rpassword::prompt_password("Password: ").map_err(|e| Failure::Other(e.into()))?;
         let again = rpassword::prompt_password("Again: ").map_err(|e| Failure::Other(e.into()))?;
         if first != again {
             return Err(Failure::Usage("the two passwords differ".into()));
         }
         first
     } else {
-        return Err(Failure::Usage(
-            "no terminal to ask for a password: use --password-stdin".into(),
-        ));
+        return Err(Failure::Usage("no terminal to ask for a password: use --password-stdin".into()));
     };
     Password::parse(&raw).map_err(invalid("password"))
 }
@@ -253,20 +269,29 @@ pub async fn run(cli: Cli) -> CliResult {
             init_logging(&settings, "info,sqlx=warn");
             crate::demo::run(settings).await
         }
+        Command::Schema(SchemaCmd::Check { files }) => {
+            let types = crate::schema::load(&files)?;
+            println!(
+                "ok: {} content type(s): {}",
+                types.len(),
+                types.iter().map(|t| t.id.to_string()).collect::<Vec<_>>().join(", ")
+            );
+            Ok(())
+        }
+        Command::Schema(SchemaCmd::Apply { tenant, all_tenants, force, prune, dry_run, files }) => {
+            init_logging(&settings, "warn");
+            let store = store(&settings).await?;
+            crate::schema::apply(&store, tenant, all_tenants, &files, prune, force, dry_run).await
+        }
         Command::Openapi => {
             print!("{}", cit_api::openapi::openapi_json());
             Ok(())
         }
         Command::Migrate => {
             init_logging(&settings, "warn");
-            let store = Store::connect(&settings.database_url(), &Default::default())
-                .await
-                .map_err(|e| {
-                    Failure::Other(anyhow::anyhow!(
-                        "cannot open the database at {}: {e}",
-                        settings.database_url_redacted()
-                    ))
-                })?;
+            let store = Store::connect(&settings.database_url(), &Default::default()).await.map_err(|e| {
+                Failure::Other(anyhow::anyhow!("cannot open the database at {}: {e}", settings.database_url_redacted()))
+            })?;
             let applied = store.migrate().await?;
             println!(
                 "applied {applied} migration(s); the database at {} is up to date",
@@ -293,13 +318,8 @@ pub async fn serve(settings: Settings) -> CliResult {
     let listen = settings.listen.clone();
     tracing::info!(database = %settings.database_url_redacted(), mode = ?settings.mode, "starting cit");
     let app = Application::build(settings).await?;
-    tracing::info!(
-        "cit API listening on http://{}",
-        with_port(&listen, app.port())
-    );
-    app.run_until_stopped()
-        .await
-        .map_err(|e| Failure::Other(e.into()))?;
+    tracing::info!("cit API listening on http://{}", with_port(&listen, app.port()));
+    app.run_until_stopped().await.map_err(|e| Failure::Other(e.into()))?;
     tracing::info!("cit stopped");
     Ok(())
 }
@@ -313,15 +333,10 @@ pub fn with_port(listen: &str, port: u16) -> String {
 
 async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
     let store = store(settings).await?;
-    let access = authorize_platform(&Actor::System, PlatformAction::ManageTenants)
-        .map_err(|e| Failure::Other(e.into()))?;
+    let access =
+        authorize_platform(&Actor::System, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
     match cmd {
-        TenantCmd::Create {
-            id,
-            name,
-            domains,
-            locales,
-        } => {
+        TenantCmd::Create { id, name, domains, locales } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
             let name = DisplayName::parse(&name).map_err(invalid("name"))?;
             let domains = domains
@@ -338,26 +353,13 @@ async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
                 locales.push("it".into());
             }
             let t = store
-                .create_tenant(
-                    &access,
-                    NewTenant {
-                        id,
-                        name: name.into(),
-                        domains,
-                        locales,
-                        public_read: true,
-                    },
-                )
+                .create_tenant(&access, NewTenant { id, name: name.into(), domains, locales, public_read: true })
                 .await?;
             println!("created tenant {} ({})", t.id, t.name);
         }
         TenantCmd::List => {
             for t in store.list_tenants(&access).await? {
-                let state = if t.disabled_at.is_some() {
-                    "disabled"
-                } else {
-                    "active"
-                };
+                let state = if t.disabled_at.is_some() { "disabled" } else { "active" };
                 println!("{}\t{}\t{}\t{}", t.id, state, t.locales.join(","), t.name);
             }
         }
@@ -366,30 +368,12 @@ async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
         }
         TenantCmd::Disable { id } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
-            store
-                .update_tenant(
-                    &access,
-                    &id,
-                    TenantPatch {
-                        disabled: Some(true),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            store.update_tenant(&access, &id, TenantPatch { disabled: Some(true), ..Default::default() }).await?;
             println!("disabled tenant {id}");
         }
         TenantCmd::Enable { id } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
-            store
-                .update_tenant(
-                    &access,
-                    &id,
-                    TenantPatch {
-                        disabled: Some(false),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            store.update_tenant(&access, &id, TenantPatch { disabled: Some(false), ..Default::default() }).await?;
             println!("enabled tenant {id}");
         }
     }
@@ -397,41 +381,18 @@ async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
 }
 
 async fn user(settings: &Settings, cmd: UserCmd) -> CliResult {
-    let access = authorize_platform(&Actor::System, PlatformAction::ManageUsers)
-        .map_err(|e| Failure::Other(e.into()))?;
+    let access =
+        authorize_platform(&Actor::System, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
     match cmd {
-        UserCmd::Create {
-            email,
-            name,
-            platform_admin,
-            password,
-        } => {
+        UserCmd::Create { email, name, platform_admin, password } => {
             let email = Email::parse(&email).map_err(invalid("email"))?;
             let name = DisplayName::parse(&name).map_err(invalid("name"))?;
             let password = read_password(&password)?;
             let store = store(settings).await?;
             let password_hash = hash(settings, &password).await?;
-            let u = store
-                .create_user(
-                    &access,
-                    NewUser {
-                        email,
-                        name: name.into(),
-                        password_hash,
-                        platform_admin,
-                    },
-                )
-                .await?;
-            println!(
-                "created user {} <{}>{}",
-                u.id,
-                u.email,
-                if u.platform_admin {
-                    " (platform admin)"
-                } else {
-                    ""
-                }
-            );
+            let u =
+                store.create_user(&access, NewUser { email, name: name.into(), password_hash, platform_admin }).await?;
+            println!("created user {} <{}>{}", u.id, u.email, if u.platform_admin { " (platform admin)" } else { "" });
         }
         UserCmd::Passwd { email, password } => {
             let email = Email::parse(&email).map_err(invalid("email"))?;
@@ -441,14 +402,10 @@ async fn user(settings: &Settings, cmd: UserCmd) -> CliResult {
             store.set_password(&access, &email, password_hash).await?;
             println!("password changed for {email}; their sessions are closed");
         }
-        UserCmd::Grant {
-            email,
-            tenant,
-            role,
-        } => {
+        UserCmd::Grant { email, tenant, role } => {
             let email = Email::parse(&email).map_err(invalid("email"))?;
-            let tenant = TenantId::parse(&tenant)
-                .map_err(|_| Failure::NotFound(format!("tenant {tenant} not found")))?;
+            let tenant =
+                TenantId::parse(&tenant).map_err(|_| Failure::NotFound(format!("tenant {tenant} not found")))?;
             let role = Role::parse(&role).map_err(invalid("role"))?;
             let store = store(settings).await?;
             store.grant(&access, &tenant, &email, role).await?;
@@ -465,14 +422,11 @@ async fn token(settings: &Settings, cmd: TokenCmd) -> CliResult {
             (tenant.clone(), cit_core::Action::ManageTokens)
         }
     };
-    let tenant_id = TenantId::parse(&tenant_raw)
-        .map_err(|_| Failure::NotFound(format!("tenant {tenant_raw} not found")))?;
-    let tenant = store
-        .tenant(&tenant_id)
-        .await?
-        .ok_or_else(|| Failure::NotFound(format!("tenant {tenant_id} not found")))?;
-    let access =
-        authorize(&Actor::System, tenant.facts(), action).map_err(|e| Failure::Other(e.into()))?;
+    let tenant_id =
+        TenantId::parse(&tenant_raw).map_err(|_| Failure::NotFound(format!("tenant {tenant_raw} not found")))?;
+    let tenant =
+        store.tenant(&tenant_id).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant_id} not found")))?;
+    let access = authorize(&Actor::System, tenant.facts(), action).map_err(|e| Failure::Other(e.into()))?;
     match cmd {
         TokenCmd::Create { name, scopes, .. } => {
             let name = DisplayName::parse(&name).map_err(invalid("name"))?;
@@ -480,13 +434,7 @@ async fn token(settings: &Settings, cmd: TokenCmd) -> CliResult {
             let (secret, prefix, token_hash) = cit_api::security::new_api_token();
             let t = store
                 .scoped(&access)
-                .create_api_token(NewApiToken {
-                    name: name.into(),
-                    prefix,
-                    token_hash,
-                    scopes,
-                    expires_at: None,
-                })
+                .create_api_token(NewApiToken { name: name.into(), prefix, token_hash, scopes, expires_at: None })
                 .await?;
             eprintln!(
                 "created token {} ({}) for {} with scopes {}; the secret below is shown only now:",

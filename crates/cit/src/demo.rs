@@ -30,13 +30,10 @@ pub async fn run(mut settings: Settings) -> CliResult {
     }
     let store = cit_api::open_store(&settings).await?;
     provision(&store).await?;
+    load_content(&store).await?;
     let admin_note = ensure_admin(&store, &settings).await?;
     let email = settings.admin_email.clone().unwrap_or_default();
-    let password = settings
-        .admin_password
-        .as_ref()
-        .map(|s| s.expose().to_owned())
-        .unwrap_or_default();
+    let password = settings.admin_password.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
     let listen = settings.listen.clone();
     let app = cit_api::Application::build_with_store(settings, store).await?;
     let base = format!("http://{}", crate::cli::with_port(&listen, app.port()));
@@ -50,32 +47,22 @@ pub async fn run(mut settings: Settings) -> CliResult {
     println!("  try:      curl -s {base}/api/v1/t/lecce");
     println!("Press Ctrl-C to stop.");
     println!();
-    app.run_until_stopped()
-        .await
-        .map_err(|e| Failure::Other(e.into()))?;
+    app.run_until_stopped().await.map_err(|e| Failure::Other(e.into()))?;
     Ok(())
 }
 
 /// Makes sure the printed admin exists; says whether it was created now or found.
 async fn ensure_admin(store: &cit_store::Store, settings: &Settings) -> CliResult<&'static str> {
     let email = settings.admin_email.as_deref().unwrap_or(DEMO_ADMIN_EMAIL);
-    let email = cit_core::Email::parse(email)
-        .map_err(|e| Failure::Usage(format!("CIT_ADMIN_EMAIL: {e}")))?;
+    let email = cit_core::Email::parse(email).map_err(|e| Failure::Usage(format!("CIT_ADMIN_EMAIL: {e}")))?;
     if store.user_by_email(&email).await?.is_some() {
-        return Ok(
-            "platform admin from an earlier run: the password is the one it was created with",
-        );
+        return Ok("platform admin from an earlier run: the password is the one it was created with");
     }
-    let raw = settings
-        .admin_password
-        .as_ref()
-        .map(|s| s.expose().to_owned())
-        .unwrap_or_default();
-    let password = cit_core::Password::parse(&raw)
-        .map_err(|e| Failure::Usage(format!("CIT_ADMIN_PASSWORD: {e}")))?;
+    let raw = settings.admin_password.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
+    let password = cit_core::Password::parse(&raw).map_err(|e| Failure::Usage(format!("CIT_ADMIN_PASSWORD: {e}")))?;
     let passwords = cit_api::security::Passwords::new(&settings.password_hashing)?;
-    let access = authorize_platform(&Actor::System, PlatformAction::ManageUsers)
-        .map_err(|e| Failure::Other(e.into()))?;
+    let access =
+        authorize_platform(&Actor::System, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
     store
         .create_user(
             &access,
@@ -90,10 +77,31 @@ async fn ensure_admin(store: &cit_store::Store, settings: &Settings) -> CliResul
     Ok("platform admin, created now; set CIT_ADMIN_EMAIL / CIT_ADMIN_PASSWORD to choose")
 }
 
+/// The CIT preset and the demo content in every partner; what is there already stays.
+pub async fn load_content(store: &cit_store::Store) -> CliResult {
+    let types = crate::schema::preset()?;
+    for (id, _, _) in PARTNERS {
+        let tenant = TenantId::parse(id).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
+        let report = crate::schema::apply_to(store, &tenant, &types, false, false, false).await?;
+        let mut created =
+            crate::seed::seed(store, &tenant, &types, "demo/content/common.toml", crate::seed::COMMON).await?;
+        if let Some(text) = crate::seed::partner_content(id) {
+            created += crate::seed::seed(store, &tenant, &types, &format!("demo/content/{id}.toml"), text).await?;
+        }
+        let schema = if report.applied {
+            format!("content model updated ({} changes)", report.changes.len())
+        } else {
+            "content model up to date".into()
+        };
+        println!("{id:<9} {schema}, {created} new entries");
+    }
+    Ok(())
+}
+
 /// Creates each partner that does not exist yet.
 pub async fn provision(store: &cit_store::Store) -> CliResult {
-    let access = authorize_platform(&Actor::System, PlatformAction::ManageTenants)
-        .map_err(|e| Failure::Other(e.into()))?;
+    let access =
+        authorize_platform(&Actor::System, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
     for (id, name, _body) in PARTNERS {
         let id = TenantId::parse(id).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
         if store.tenant(&id).await?.is_some() {

@@ -28,27 +28,13 @@ fn cit(db: &TestDb) -> Command {
 }
 
 fn run(db: &TestDb, args: &[&str]) -> Output {
-    cit(db)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("cit runs")
+    cit(db).args(args).stdin(Stdio::null()).output().expect("cit runs")
 }
 
 fn run_with_stdin(db: &TestDb, args: &[&str], input: &str) -> Output {
-    let mut child = cit(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    let mut child =
+        cit(db).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -57,11 +43,7 @@ fn code(out: &Output) -> i32 {
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// A `cit serve` process on a free port, with its address read from its own log.
@@ -78,10 +60,7 @@ impl Server {
             .env("CIT_WORKERS", "2")
             .env("CIT_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("CIT_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env(
-                "CIT_JWT_SECRET",
-                "cli-test-secret-cli-test-secret-0123456789",
-            )
+            .env("CIT_JWT_SECRET", "cli-test-secret-cli-test-secret-0123456789")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -89,10 +68,7 @@ impl Server {
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let base = loop {
-            let line = lines
-                .next()
-                .expect("the server logs its address before anything else ends")
-                .unwrap();
+            let line = lines.next().expect("the server logs its address before anything else ends").unwrap();
             assert!(!line.contains("panicked"), "{line}");
             if let Some(at) = line.find("listening on http://") {
                 break line[at + "listening on ".len()..].trim().to_owned();
@@ -124,27 +100,13 @@ async fn login(client: &reqwest::Client, base: &str) -> String {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    res.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
 async fn tenant_commands_and_their_exit_codes() {
     let db = TestDb::new().await;
-    let created = run(
-        &db,
-        &[
-            "tenant",
-            "create",
-            "lecce",
-            "--name",
-            "CIT Lecce",
-            "--domain",
-            "cit.comune.lecce.it",
-        ],
-    );
+    let created = run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce", "--domain", "cit.comune.lecce.it"]);
     assert_eq!(code(&created), 0, "{}", text(&created));
     assert!(text(&created).contains("created tenant lecce"));
 
@@ -156,31 +118,15 @@ async fn tenant_commands_and_their_exit_codes() {
     assert_eq!(code(&bad), 2);
     assert!(text(&bad).contains("tenant id"), "{}", text(&bad));
 
-    let bad_locale = run(
-        &db,
-        &[
-            "tenant",
-            "create",
-            "genova",
-            "--name",
-            "CST Genova",
-            "--locale",
-            "italian",
-        ],
-    );
+    let bad_locale = run(&db, &["tenant", "create", "genova", "--name", "CST Genova", "--locale", "italian"]);
     assert_eq!(code(&bad_locale), 2);
 
     let list = run(&db, &["tenant", "list"]);
     assert_eq!(code(&list), 0);
-    assert_eq!(
-        String::from_utf8_lossy(&list.stdout),
-        "lecce\tactive\tit\tCIT Lecce\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "lecce\tactive\tit\tCIT Lecce\n");
 
     assert_eq!(code(&run(&db, &["tenant", "disable", "lecce"])), 0);
-    assert!(
-        String::from_utf8_lossy(&run(&db, &["tenant", "list"]).stdout).contains("lecce\tdisabled")
-    );
+    assert!(String::from_utf8_lossy(&run(&db, &["tenant", "list"]).stdout).contains("lecce\tdisabled"));
     assert_eq!(code(&run(&db, &["tenant", "enable", "lecce"])), 0);
     assert_eq!(code(&run(&db, &["tenant", "disable", "nowhere"])), 3);
 
@@ -188,13 +134,8 @@ async fn tenant_commands_and_their_exit_codes() {
     assert_eq!(code(&usage), 2);
     let help = run(&db, &["--help"]);
     assert_eq!(code(&help), 0);
-    for sub in [
-        "serve", "demo", "migrate", "tenant", "user", "token", "openapi",
-    ] {
-        assert!(
-            String::from_utf8_lossy(&help.stdout).contains(sub),
-            "{sub} in --help"
-        );
+    for sub in ["serve", "demo", "migrate", "tenant", "user", "token", "openapi"] {
+        assert!(String::from_utf8_lossy(&help.stdout).contains(sub), "{sub} in --help");
     }
 }
 
@@ -204,15 +145,7 @@ async fn user_commands_read_passwords_from_stdin_and_never_echo_them() {
     run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
     let made = run_with_stdin(
         &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            "Editor@Lecce.it",
-            "--name",
-            "Redazione",
-            "--password-stdin",
-        ],
+        &["user", "create", "--email", "Editor@Lecce.it", "--name", "Redazione", "--password-stdin"],
         "una-password-lunga\n",
     );
     assert_eq!(code(&made), 0, "{}", text(&made));
@@ -220,127 +153,45 @@ async fn user_commands_read_passwords_from_stdin_and_never_echo_them() {
 
     let dup = run_with_stdin(
         &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            "editor@lecce.it",
-            "--name",
-            "X",
-            "--password-stdin",
-        ],
+        &["user", "create", "--email", "editor@lecce.it", "--name", "X", "--password-stdin"],
         "una-password-lunga\n",
     );
     assert_eq!(code(&dup), 4);
-    let short = run_with_stdin(
-        &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            "x@lecce.it",
-            "--name",
-            "X",
-            "--password-stdin",
-        ],
-        "corta\n",
-    );
+    let short =
+        run_with_stdin(&db, &["user", "create", "--email", "x@lecce.it", "--name", "X", "--password-stdin"], "corta\n");
     assert_eq!(code(&short), 2);
     assert!(text(&short).contains("at least 10"));
-    let no_tty = run(
-        &db,
-        &["user", "create", "--email", "y@lecce.it", "--name", "Y"],
-    );
+    let no_tty = run(&db, &["user", "create", "--email", "y@lecce.it", "--name", "Y"]);
     assert_eq!(code(&no_tty), 2);
     assert!(text(&no_tty).contains("--password-stdin"));
 
     assert_eq!(
-        code(&run(
-            &db,
-            &[
-                "user",
-                "grant",
-                "--email",
-                "editor@lecce.it",
-                "--tenant",
-                "lecce",
-                "--role",
-                "editor"
-            ]
-        )),
+        code(&run(&db, &["user", "grant", "--email", "editor@lecce.it", "--tenant", "lecce", "--role", "editor"])),
         0
     );
     assert_eq!(
-        code(&run(
-            &db,
-            &[
-                "user",
-                "grant",
-                "--email",
-                "ghost@lecce.it",
-                "--tenant",
-                "lecce",
-                "--role",
-                "editor"
-            ]
-        )),
+        code(&run(&db, &["user", "grant", "--email", "ghost@lecce.it", "--tenant", "lecce", "--role", "editor"])),
         3
     );
     assert_eq!(
-        code(&run(
-            &db,
-            &[
-                "user",
-                "grant",
-                "--email",
-                "editor@lecce.it",
-                "--tenant",
-                "nowhere",
-                "--role",
-                "editor"
-            ]
-        )),
+        code(&run(&db, &["user", "grant", "--email", "editor@lecce.it", "--tenant", "nowhere", "--role", "editor"])),
         3
     );
     assert_eq!(
-        code(&run(
-            &db,
-            &[
-                "user",
-                "grant",
-                "--email",
-                "editor@lecce.it",
-                "--tenant",
-                "lecce",
-                "--role",
-                "king"
-            ]
-        )),
+        code(&run(&db, &["user", "grant", "--email", "editor@lecce.it", "--tenant", "lecce", "--role", "king"])),
         2
     );
 
     let passwd = run_with_stdin(
         &db,
-        &[
-            "user",
-            "passwd",
-            "--email",
-            "editor@lecce.it",
-            "--password-stdin",
-        ],
+        &["user", "passwd", "--email", "editor@lecce.it", "--password-stdin"],
         "un-altra-password\n",
     );
     assert_eq!(code(&passwd), 0, "{}", text(&passwd));
     assert_eq!(
         code(&run_with_stdin(
             &db,
-            &[
-                "user",
-                "passwd",
-                "--email",
-                "ghost@lecce.it",
-                "--password-stdin"
-            ],
+            &["user", "passwd", "--email", "ghost@lecce.it", "--password-stdin"],
             "un-altra-password\n"
         )),
         3
@@ -356,23 +207,10 @@ async fn user_commands_read_passwords_from_stdin_and_never_echo_them() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let token = res.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let me: Value = client
-        .get(format!("{}/api/v1/me", server.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        me["memberships"],
-        json!([{"tenant": "lecce", "role": "editor"}])
-    );
+    let token = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let me: Value =
+        client.get(format!("{}/api/v1/me", server.base)).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["memberships"], json!([{"tenant": "lecce", "role": "editor"}]));
 }
 
 #[tokio::test]
@@ -380,52 +218,18 @@ async fn token_commands_print_the_secret_once_and_revoke_it() {
     let db = TestDb::new().await;
     run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
     run(&db, &["tenant", "create", "genova", "--name", "CST Genova"]);
-    let made = run(
-        &db,
-        &[
-            "token",
-            "create",
-            "--tenant",
-            "lecce",
-            "--name",
-            "sito",
-            "--scopes",
-            "read,preview",
-        ],
-    );
+    let made = run(&db, &["token", "create", "--tenant", "lecce", "--name", "sito", "--scopes", "read,preview"]);
     assert_eq!(code(&made), 0, "{}", text(&made));
     let secret = String::from_utf8_lossy(&made.stdout).trim().to_owned();
-    assert!(
-        secret.starts_with("cit_"),
-        "only the secret is on stdout: {secret}"
-    );
+    assert!(secret.starts_with("cit_"), "only the secret is on stdout: {secret}");
     let stderr = String::from_utf8_lossy(&made.stderr).to_string();
     let id = stderr.split_whitespace().nth(2).unwrap().to_owned();
-    assert_eq!(
-        code(&run(
-            &db,
-            &[
-                "token", "create", "--tenant", "lecce", "--name", "x", "--scopes", "root"
-            ]
-        )),
-        2
-    );
-    assert_eq!(
-        code(&run(
-            &db,
-            &["token", "create", "--tenant", "nowhere", "--name", "x"]
-        )),
-        3
-    );
+    assert_eq!(code(&run(&db, &["token", "create", "--tenant", "lecce", "--name", "x", "--scopes", "root"])), 2);
+    assert_eq!(code(&run(&db, &["token", "create", "--tenant", "nowhere", "--name", "x"])), 3);
 
     let server = Server::start(&db);
     let client = reqwest::Client::new();
-    let get = |path: &str| {
-        client
-            .get(format!("{}{path}", server.base))
-            .bearer_auth(&secret)
-            .send()
-    };
+    let get = |path: &str| client.get(format!("{}{path}", server.base)).bearer_auth(&secret).send();
     assert_eq!(get("/api/v1/t/lecce").await.unwrap().status(), 200);
 
     assert_eq!(
@@ -444,14 +248,10 @@ async fn migrate_is_idempotent() {
     let db = TestDb::new().await;
     let first = run(&db, &["migrate"]);
     assert_eq!(code(&first), 0, "{}", text(&first));
-    assert!(text(&first).contains("applied 1 migration"));
+    assert!(text(&first).contains("applied 2 migration"), "{}", text(&first));
     let second = run(&db, &["migrate"]);
     assert!(text(&second).contains("applied 0 migration"));
-    let broken = cit(&db)
-        .args(["migrate"])
-        .env("CIT_DATABASE_URL", "mysql://nope")
-        .output()
-        .unwrap();
+    let broken = cit(&db).args(["migrate"]).env("CIT_DATABASE_URL", "mysql://nope").output().unwrap();
     assert_eq!(code(&broken), 1);
     assert!(!text(&broken).contains("panicked"));
 }
@@ -461,27 +261,10 @@ async fn sigterm_stops_the_server_cleanly() {
     let db = TestDb::new().await;
     let mut server = Server::start(&db);
     let client = reqwest::Client::new();
-    assert_eq!(
-        client
-            .get(format!("{}/readyz", server.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(client.get(format!("{}/readyz", server.base)).send().await.unwrap().status(), 200);
     let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::task::spawn_blocking(move || server.child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::task::spawn_blocking(move || server.child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "graceful exit: {status:?}");
 }
 
@@ -491,23 +274,15 @@ async fn sigterm_stops_the_server_cleanly() {
 async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     let db = TestDb::new().await;
     let mut server = Server::start(&db);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let token = login(&client, &server.base).await;
 
     let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     for w in 0..4 {
-        let (client, base, token, acknowledged, stop) = (
-            client.clone(),
-            server.base.clone(),
-            token.clone(),
-            acknowledged.clone(),
-            stop.clone(),
-        );
+        let (client, base, token, acknowledged, stop) =
+            (client.clone(), server.base.clone(), token.clone(), acknowledged.clone(), stop.clone());
         writers.push(tokio::spawn(async move {
             for i in 0..10_000 {
                 if stop.load(Ordering::Relaxed) {
@@ -541,9 +316,8 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     assert!(acknowledged.len() >= 150);
 
     // The database opens, is consistent, and holds every acknowledged tenant.
-    let store = cit_store::Store::connect(&db.url, &Default::default())
-        .await
-        .expect("the database opens after SIGKILL");
+    let store =
+        cit_store::Store::connect(&db.url, &Default::default()).await.expect("the database opens after SIGKILL");
     assert_eq!(store.pending_migrations().await.unwrap(), 0);
     if !db.is_postgres() {
         let sqlite = rusqlite_free_integrity_check(&db.url).await;
@@ -560,16 +334,9 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
         .json()
         .await
         .unwrap();
-    let stored: std::collections::HashSet<&str> = list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
-    let lost: Vec<&String> = acknowledged
-        .iter()
-        .filter(|id| !stored.contains(id.as_str()))
-        .collect();
+    let stored: std::collections::HashSet<&str> =
+        list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(id.as_str())).collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
 }
 
@@ -578,10 +345,7 @@ async fn rusqlite_free_integrity_check(url: &str) -> String {
     use sea_orm::{ConnectionTrait, Database, Statement};
     let conn = Database::connect(url).await.unwrap();
     let row = conn
-        .query_one_raw(Statement::from_string(
-            conn.get_database_backend(),
-            "PRAGMA integrity_check",
-        ))
+        .query_one_raw(Statement::from_string(conn.get_database_backend(), "PRAGMA integrity_check"))
         .await
         .unwrap()
         .unwrap();
@@ -593,31 +357,14 @@ async fn rusqlite_free_integrity_check(url: &str) -> String {
 #[tokio::test]
 async fn production_mode_refuses_to_start_without_a_jwt_secret() {
     let db = TestDb::new().await;
-    let out = cit(&db)
-        .args(["serve"])
-        .env("CIT_MODE", "production")
-        .env("CIT_LISTEN", "127.0.0.1:0")
-        .output()
-        .unwrap();
+    let out = cit(&db).args(["serve"]).env("CIT_MODE", "production").env("CIT_LISTEN", "127.0.0.1:0").output().unwrap();
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(text(&out).contains("CIT_JWT_SECRET is required"));
-    let short = cit(&db)
-        .args(["serve"])
-        .env("CIT_JWT_SECRET", "short")
-        .env("CIT_LISTEN", "127.0.0.1:0")
-        .output()
-        .unwrap();
+    let short =
+        cit(&db).args(["serve"]).env("CIT_JWT_SECRET", "short").env("CIT_LISTEN", "127.0.0.1:0").output().unwrap();
     assert_eq!(code(&short), 2);
-    assert!(
-        !text(&short).contains("short\""),
-        "the secret is not echoed"
-    );
-    let bad = cit(&db)
-        .args(["serve"])
-        .env("CIT_LISTEN", "127.0.0.1:0")
-        .env("CIT_BODY_LIMIT", "lots")
-        .output()
-        .unwrap();
+    assert!(!text(&short).contains("short\""), "the secret is not echoed");
+    let bad = cit(&db).args(["serve"]).env("CIT_LISTEN", "127.0.0.1:0").env("CIT_BODY_LIMIT", "lots").output().unwrap();
     assert_eq!(code(&bad), 2);
     assert!(text(&bad).contains("BODY_LIMIT"), "{}", text(&bad));
 }
@@ -644,10 +391,7 @@ async fn the_demo_provisions_the_five_partners_once() {
                 break;
             }
         }
-        assert!(
-            printed.contains("admin@cit.example / demo-cit-2026"),
-            "{printed}"
-        );
+        assert!(printed.contains("admin@cit.example / demo-cit-2026"), "{printed}");
         let base = printed
             .lines()
             .find_map(|l| l.trim().strip_prefix("API:"))
@@ -674,12 +418,7 @@ async fn the_demo_provisions_the_five_partners_once() {
             .json()
             .await
             .unwrap();
-        let ids: Vec<&str> = list["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["id"].as_str().unwrap())
-            .collect();
+        let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["avellino", "brescia", "genova", "lecce", "potenza"]);
         child.kill().unwrap();
         child.wait().unwrap();

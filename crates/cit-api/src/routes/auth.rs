@@ -53,10 +53,7 @@ pub struct MeResponse {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::Unauthenticated {
-        code: "invalid_credentials",
-        detail: "the email or the password is wrong",
-    }
+    ApiError::Unauthenticated { code: "invalid_credentials", detail: "the email or the password is wrong" }
 }
 
 async fn issue_pair(
@@ -92,11 +89,7 @@ fn secs(s: u64) -> Duration {
     )
 )]
 #[post("/api/v1/auth/login")]
-pub async fn login(
-    state: State,
-    req: HttpRequest,
-    body: Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
     let email = Email::parse(&email).map_err(|e| ApiError::field("email", e))?;
     let address = client_address(&req, state.settings.trust_forwarded_for);
@@ -106,16 +99,8 @@ pub async fn login(
         .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
 
     let credentials = state.store.credentials(&email).await?;
-    let active = credentials
-        .as_ref()
-        .is_some_and(|c| c.user.disabled_at.is_none());
-    let ok = state
-        .passwords
-        .verify(
-            credentials.as_ref().map(|c| c.password_hash.clone()),
-            password,
-        )
-        .await;
+    let active = credentials.as_ref().is_some_and(|c| c.user.disabled_at.is_none());
+    let ok = state.passwords.verify(credentials.as_ref().map(|c| c.password_hash.clone()), password).await;
     let user = match credentials {
         Some(c) if ok && active => c.user,
         _ => {
@@ -157,15 +142,7 @@ pub async fn login(
 pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let new_refresh = random_token(32);
     let expires = Utc::now() + secs(state.settings.refresh_token_ttl_secs);
-    match state
-        .store
-        .rotate_refresh(
-            &token_hash(&body.0.refresh_token),
-            token_hash(&new_refresh),
-            expires,
-        )
-        .await?
-    {
+    match state.store.rotate_refresh(&token_hash(&body.0.refresh_token), token_hash(&new_refresh), expires).await? {
         Rotation::Rotated { session, user } => {
             Ok(HttpResponse::Ok().json(issue_pair(&state, user, session, new_refresh).await?))
         }
@@ -213,10 +190,7 @@ pub async fn me(state: State, auth: Auth) -> ApiResult<web::Json<MeResponse>> {
         platform_admin: user.platform_admin,
         memberships: memberships
             .into_iter()
-            .map(|m| MembershipView {
-                tenant: m.tenant.to_string(),
-                role: m.role.as_str().to_owned(),
-            })
+            .map(|m| MembershipView { tenant: m.tenant.to_string(), role: m.role.as_str().to_owned() })
             .collect(),
     }))
 }

@@ -45,13 +45,7 @@ pub struct MemberView {
 
 impl From<Member> for MemberView {
     fn from(m: Member) -> Self {
-        Self {
-            user_id: m.user_id.0,
-            email: m.email,
-            name: m.name,
-            role: m.role.as_str().to_owned(),
-            since: m.since,
-        }
+        Self { user_id: m.user_id.0, email: m.email, name: m.name, role: m.role.as_str().to_owned(), since: m.since }
     }
 }
 
@@ -88,9 +82,7 @@ pub struct AuditQuery {
 }
 
 fn user_id(raw: &str) -> ApiResult<UserId> {
-    raw.parse::<uuid::Uuid>()
-        .map(UserId)
-        .map_err(|_| ApiError::NotFound("member"))
+    raw.parse::<uuid::Uuid>().map(UserId).map_err(|_| ApiError::NotFound("member"))
 }
 
 /// The people of a tenant and their roles.
@@ -101,18 +93,10 @@ fn user_id(raw: &str) -> ApiResult<UserId> {
     responses((status = 200, body = List<MemberView>), (status = 403, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/t/{tenant}/members")]
-pub async fn list(
-    state: State,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<web::Json<List<MemberView>>> {
-    let (_, access) = state
-        .tenant_access(&auth, &path, Action::ManageMembers)
-        .await?;
+pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<List<MemberView>>> {
+    let (_, access) = state.tenant_access(&auth, &path, Action::ManageMembers).await?;
     let members = state.store.scoped(&access).members().await?;
-    Ok(web::Json(List::all(
-        members.into_iter().map(MemberView::from).collect(),
-    )))
+    Ok(web::Json(List::all(members.into_iter().map(MemberView::from).collect())))
 }
 
 /// Add a person to the tenant. An existing user is found by email; a new one needs `name` and
@@ -129,30 +113,13 @@ pub async fn list(
     )
 )]
 #[post("/api/v1/t/{tenant}/members")]
-pub async fn add(
-    state: State,
-    auth: Auth,
-    path: web::Path<String>,
-    body: Json<AddMember>,
-) -> ApiResult<HttpResponse> {
-    let (_, access) = state
-        .tenant_access(&auth, &path, Action::ManageMembers)
-        .await?;
-    let AddMember {
-        email,
-        role,
-        name,
-        password,
-    } = body.0;
+pub async fn add(state: State, auth: Auth, path: web::Path<String>, body: Json<AddMember>) -> ApiResult<HttpResponse> {
+    let (_, access) = state.tenant_access(&auth, &path, Action::ManageMembers).await?;
+    let AddMember { email, role, name, password } = body.0;
     let new_user = match (name, password) {
-        (Some(name), Some(password)) => Some((
-            String::from(name),
-            state
-                .passwords
-                .hash(&password)
-                .await
-                .map_err(ApiError::internal)?,
-        )),
+        (Some(name), Some(password)) => {
+            Some((String::from(name), state.passwords.hash(&password).await.map_err(ApiError::internal)?))
+        }
         (None, None) => None,
         (Some(_), None) => {
             return Err(ApiError::Validation(vec![FieldError::new(
@@ -169,11 +136,7 @@ pub async fn add(
             )]));
         }
     };
-    let member = state
-        .store
-        .scoped(&access)
-        .add_member(&email, role, new_user)
-        .await?;
+    let member = state.store.scoped(&access).add_member(&email, role, new_user).await?;
     Ok(HttpResponse::Created().json(MemberView::from(member)))
 }
 
@@ -193,14 +156,8 @@ pub async fn change_role(
     body: Json<ChangeRole>,
 ) -> ApiResult<web::Json<MemberView>> {
     let (tenant, user) = path.into_inner();
-    let (_, access) = state
-        .tenant_access(&auth, &tenant, Action::ManageMembers)
-        .await?;
-    let member = state
-        .store
-        .scoped(&access)
-        .set_role(user_id(&user)?, body.0.role)
-        .await?;
+    let (_, access) = state.tenant_access(&auth, &tenant, Action::ManageMembers).await?;
+    let member = state.store.scoped(&access).set_role(user_id(&user)?, body.0.role).await?;
     Ok(web::Json(member.into()))
 }
 
@@ -212,20 +169,10 @@ pub async fn change_role(
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
 )]
 #[delete("/api/v1/t/{tenant}/members/{user_id}")]
-pub async fn remove(
-    state: State,
-    auth: Auth,
-    path: web::Path<(String, String)>,
-) -> ApiResult<HttpResponse> {
+pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (tenant, user) = path.into_inner();
-    let (_, access) = state
-        .tenant_access(&auth, &tenant, Action::ManageMembers)
-        .await?;
-    state
-        .store
-        .scoped(&access)
-        .remove_member(user_id(&user)?)
-        .await?;
+    let (_, access) = state.tenant_access(&auth, &tenant, Action::ManageMembers).await?;
+    state.store.scoped(&access).remove_member(user_id(&user)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -246,14 +193,8 @@ pub async fn audit(
     let (_, access) = state.tenant_access(&auth, &path, Action::ViewAudit).await?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "limit",
-            "out_of_range",
-            "limit is between 1 and 500",
-        )]));
+        return Err(ApiError::Validation(vec![FieldError::new("limit", "out_of_range", "limit is between 1 and 500")]));
     }
     let entries = state.store.scoped(&access).audit_log(limit).await?;
-    Ok(web::Json(List::all(
-        entries.into_iter().map(AuditView::from).collect(),
-    )))
+    Ok(web::Json(List::all(entries.into_iter().map(AuditView::from).collect())))
 }

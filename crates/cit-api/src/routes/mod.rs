@@ -1,6 +1,8 @@
 //! REST handlers. Each reads top to bottom: extract, authorise, call the store, map the answer.
 
 pub mod auth;
+pub mod content_types;
+pub mod entries;
 pub mod members;
 pub mod ops;
 pub mod tenants;
@@ -18,9 +20,6 @@ pub struct List<T: ToSchema> {
 
 impl<T: ToSchema> List<T> {
     pub fn all(data: Vec<T>) -> Self {
-        Self {
-            data,
-            next_cursor: None,
-        }
+        Self { data, next_cursor: None }
     }
 }

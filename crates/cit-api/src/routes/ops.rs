@@ -23,13 +23,8 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/readyz")]
 pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
-    let ready = state.store.ping().await.is_ok()
-        && state.store.pending_migrations().await.is_ok_and(|n| n == 0);
-    if ready {
-        Ok(HttpResponse::Ok().json(Health { status: "ready" }))
-    } else {
-        Err(ApiError::Unavailable)
-    }
+    let ready = state.store.ping().await.is_ok() && state.store.pending_migrations().await.is_ok_and(|n| n == 0);
+    if ready { Ok(HttpResponse::Ok().json(Health { status: "ready" })) } else { Err(ApiError::Unavailable) }
 }
 
 /// Prometheus metrics in the text format.
@@ -37,9 +32,7 @@ pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
 #[get("/metrics")]
 pub async fn metrics(state: State) -> ApiResult<HttpResponse> {
     let body = state.metrics.render().map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(body))
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }
 
 /// This API's OpenAPI 3.1 document.

@@ -106,22 +106,12 @@ pub struct UserView {
 
 impl From<User> for UserView {
     fn from(u: User) -> Self {
-        Self {
-            id: u.id.0,
-            email: u.email,
-            name: u.name,
-            platform_admin: u.platform_admin,
-            created_at: u.created_at,
-        }
+        Self { id: u.id.0, email: u.email, name: u.name, platform_admin: u.platform_admin, created_at: u.created_at }
     }
 }
 
 fn locales_or_default(locales: Vec<Locale>) -> Vec<String> {
-    if locales.is_empty() {
-        vec!["it".to_owned()]
-    } else {
-        dedup(locales.into_iter().map(String::from))
-    }
+    if locales.is_empty() { vec!["it".to_owned()] } else { dedup(locales.into_iter().map(String::from)) }
 }
 
 fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
@@ -147,19 +137,9 @@ fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
     )
 )]
 #[post("/api/v1/tenants")]
-pub async fn create_tenant(
-    state: State,
-    auth: Auth,
-    body: Json<CreateTenant>,
-) -> ApiResult<HttpResponse> {
+pub async fn create_tenant(state: State, auth: Auth, body: Json<CreateTenant>) -> ApiResult<HttpResponse> {
     let access = state.platform_access(&auth, PlatformAction::ManageTenants)?;
-    let CreateTenant {
-        id,
-        name,
-        domains,
-        locales,
-        public_read,
-    } = body.0;
+    let CreateTenant { id, name, domains, locales, public_read } = body.0;
     let tenant = state
         .store
         .create_tenant(
@@ -182,9 +162,7 @@ pub async fn create_tenant(
 pub async fn list_tenants(state: State, auth: Auth) -> ApiResult<web::Json<List<TenantView>>> {
     let access = state.platform_access(&auth, PlatformAction::ManageTenants)?;
     let tenants = state.store.list_tenants(&access).await?;
-    Ok(web::Json(List::all(
-        tenants.into_iter().map(TenantView::from).collect(),
-    )))
+    Ok(web::Json(List::all(tenants.into_iter().map(TenantView::from).collect())))
 }
 
 fn tenant_id(raw: &str) -> ApiResult<TenantId> {
@@ -199,17 +177,9 @@ fn tenant_id(raw: &str) -> ApiResult<TenantId> {
     responses((status = 200, body = TenantView), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/tenants/{id}")]
-pub async fn get_tenant(
-    state: State,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<web::Json<TenantView>> {
+pub async fn get_tenant(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<TenantView>> {
     state.platform_access(&auth, PlatformAction::ManageTenants)?;
-    let tenant = state
-        .store
-        .tenant(&tenant_id(&path)?)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
+    let tenant = state.store.tenant(&tenant_id(&path)?).await?.ok_or(ApiError::NotFound("tenant"))?;
     Ok(web::Json(tenant.into()))
 }
 
@@ -229,13 +199,7 @@ pub async fn update_tenant(
     body: Json<UpdateTenant>,
 ) -> ApiResult<web::Json<TenantView>> {
     let access = state.platform_access(&auth, PlatformAction::ManageTenants)?;
-    let UpdateTenant {
-        name,
-        domains,
-        locales,
-        public_read,
-        disabled,
-    } = body.0;
+    let UpdateTenant { name, domains, locales, public_read, disabled } = body.0;
     if locales.as_ref().is_some_and(Vec::is_empty) {
         return Err(ApiError::Validation(vec![crate::error::FieldError::new(
             "locales",
@@ -250,10 +214,7 @@ pub async fn update_tenant(
         public_read,
         disabled,
     };
-    let tenant = state
-        .store
-        .update_tenant(&access, &tenant_id(&path)?, patch)
-        .await?;
+    let tenant = state.store.update_tenant(&access, &tenant_id(&path)?, patch).await?;
     Ok(web::Json(tenant.into()))
 }
 
@@ -265,35 +226,12 @@ pub async fn update_tenant(
     responses((status = 201, body = UserView), (status = 409, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/users")]
-pub async fn create_user(
-    state: State,
-    auth: Auth,
-    body: Json<CreateUser>,
-) -> ApiResult<HttpResponse> {
+pub async fn create_user(state: State, auth: Auth, body: Json<CreateUser>) -> ApiResult<HttpResponse> {
     let access = state.platform_access(&auth, PlatformAction::ManageUsers)?;
-    let CreateUser {
-        email,
-        name,
-        password,
-        platform_admin,
-    } = body.0;
-    let password_hash = state
-        .passwords
-        .hash(&password)
-        .await
-        .map_err(ApiError::internal)?;
-    let user = state
-        .store
-        .create_user(
-            &access,
-            NewUser {
-                email,
-                name: name.into(),
-                password_hash,
-                platform_admin,
-            },
-        )
-        .await?;
+    let CreateUser { email, name, password, platform_admin } = body.0;
+    let password_hash = state.passwords.hash(&password).await.map_err(ApiError::internal)?;
+    let user =
+        state.store.create_user(&access, NewUser { email, name: name.into(), password_hash, platform_admin }).await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
@@ -308,17 +246,7 @@ pub async fn create_user(
     )
 )]
 #[get("/api/v1/t/{tenant}")]
-pub async fn profile(
-    state: State,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<web::Json<TenantProfile>> {
-    let (tenant, _) = state
-        .tenant_access(&auth, &path, Action::ReadPublished)
-        .await?;
-    Ok(web::Json(TenantProfile {
-        id: tenant.id.to_string(),
-        name: tenant.name,
-        locales: tenant.locales,
-    }))
+pub async fn profile(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<TenantProfile>> {
+    let (tenant, _) = state.tenant_access(&auth, &path, Action::ReadPublished).await?;
+    Ok(web::Json(TenantProfile { id: tenant.id.to_string(), name: tenant.name, locales: tenant.locales }))
 }

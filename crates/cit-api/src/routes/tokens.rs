@@ -70,18 +70,10 @@ pub struct CreatedToken {
     responses((status = 200, body = List<TokenView>), (status = 403, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/t/{tenant}/tokens")]
-pub async fn list(
-    state: State,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<web::Json<List<TokenView>>> {
-    let (_, access) = state
-        .tenant_access(&auth, &path, Action::ManageTokens)
-        .await?;
+pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<List<TokenView>>> {
+    let (_, access) = state.tenant_access(&auth, &path, Action::ManageTokens).await?;
     let tokens = state.store.scoped(&access).api_tokens().await?;
-    Ok(web::Json(List::all(
-        tokens.into_iter().map(TokenView::from).collect(),
-    )))
+    Ok(web::Json(List::all(tokens.into_iter().map(TokenView::from).collect())))
 }
 
 /// Create an API token. The answer holds its secret, which is never shown again.
@@ -99,14 +91,8 @@ pub async fn create(
     path: web::Path<String>,
     body: Json<CreateToken>,
 ) -> ApiResult<HttpResponse> {
-    let (_, access) = state
-        .tenant_access(&auth, &path, Action::ManageTokens)
-        .await?;
-    let CreateToken {
-        name,
-        scopes,
-        expires_at,
-    } = body.0;
+    let (_, access) = state.tenant_access(&auth, &path, Action::ManageTokens).await?;
+    let CreateToken { name, scopes, expires_at } = body.0;
     let scopes = Scopes::new(scopes).map_err(|e| ApiError::field("scopes", e))?;
     if expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -119,18 +105,9 @@ pub async fn create(
     let token = state
         .store
         .scoped(&access)
-        .create_api_token(NewApiToken {
-            name: name.into(),
-            prefix,
-            token_hash,
-            scopes,
-            expires_at,
-        })
+        .create_api_token(NewApiToken { name: name.into(), prefix, token_hash, scopes, expires_at })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedToken {
-        token: secret,
-        info: token.into(),
-    }))
+    Ok(HttpResponse::Created().json(CreatedToken { token: secret, info: token.into() }))
 }
 
 /// Revoke an API token; it stops working at once.
@@ -141,19 +118,10 @@ pub async fn create(
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[delete("/api/v1/t/{tenant}/tokens/{id}")]
-pub async fn revoke(
-    state: State,
-    auth: Auth,
-    path: web::Path<(String, String)>,
-) -> ApiResult<HttpResponse> {
+pub async fn revoke(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (tenant, id) = path.into_inner();
-    let (_, access) = state
-        .tenant_access(&auth, &tenant, Action::ManageTokens)
-        .await?;
-    let id = id
-        .parse::<uuid::Uuid>()
-        .map(ApiTokenId)
-        .map_err(|_| ApiError::NotFound("api token"))?;
+    let (_, access) = state.tenant_access(&auth, &tenant, Action::ManageTokens).await?;
+    let id = id.parse::<uuid::Uuid>().map(ApiTokenId).map_err(|_| ApiError::NotFound("api token"))?;
     state.store.scoped(&access).revoke_api_token(id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

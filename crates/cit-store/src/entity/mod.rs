@@ -2,6 +2,10 @@
 
 pub mod api_token;
 pub mod audit;
+pub mod content_type;
+pub mod content_type_version;
+pub mod entry;
+pub mod entry_revision;
 pub mod membership;
 pub mod refresh_token;
 pub mod session;

@@ -130,11 +130,7 @@ impl MigrationTrait for Migration {
                 .col(uuid(Memberships::UserId))
                 .col(string_len(Memberships::Role, 16))
                 .col(timestamp_with_time_zone(Memberships::CreatedAt))
-                .primary_key(
-                    Index::create()
-                        .col(Memberships::TenantId)
-                        .col(Memberships::UserId),
-                )
+                .primary_key(Index::create().col(Memberships::TenantId).col(Memberships::UserId))
                 .foreign_key(
                     ForeignKey::create()
                         .from(Memberships::Table, Memberships::TenantId)
@@ -151,11 +147,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("idx_memberships_user")
-                .table(Memberships::Table)
-                .col(Memberships::UserId)
-                .to_owned(),
+            Index::create().name("idx_memberships_user").table(Memberships::Table).col(Memberships::UserId).to_owned(),
         )
         .await?;
 
@@ -178,11 +170,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("idx_sessions_user")
-                .table(Sessions::Table)
-                .col(Sessions::UserId)
-                .to_owned(),
+            Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned(),
         )
         .await?;
 
@@ -236,11 +224,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("idx_api_tokens_tenant")
-                .table(ApiTokens::Table)
-                .col(ApiTokens::TenantId)
-                .to_owned(),
+            Index::create().name("idx_api_tokens_tenant").table(ApiTokens::Table).col(ApiTokens::TenantId).to_owned(),
         )
         .await?;
 

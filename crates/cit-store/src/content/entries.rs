@@ -1,0 +1,503 @@
+//! Entries of one tenant: create, read, update, delete, revisions, translations, lists.
+
+use chrono::Utc;
+use cit_core::Action;
+use cit_core::content::{ContentType, Validated, slugify};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use super::query::{ListQuery, Ordering, filter_condition};
+use super::{DataIssue, Entry, EntryChange, EntryStatus, NewEntry, Revision};
+use crate::entity::{entry, entry_revision};
+use crate::scoped::TenantStore;
+use crate::{Backend, StoreError, StoreResult};
+
+const WRITE: &[Action] = &[Action::WriteContent, Action::PublishContent];
+const READ_ANY: &[Action] = &[Action::ReadDrafts, Action::WriteContent, Action::PublishContent];
+
+fn needs_publish(status: EntryStatus, publish_at: Option<chrono::DateTime<Utc>>) -> bool {
+    status != EntryStatus::Draft || publish_at.is_some()
+}
+
+impl TenantStore<'_> {
+    /// Checks that every referenced entry exists in this tenant with the declared type, and that
+    /// unique values are not taken by another entry of the type and locale.
+    async fn check_data(
+        &self,
+        conn: &impl ConnectionTrait,
+        type_id: &str,
+        locale: &str,
+        data: &Validated,
+        own_id: Option<uuid::Uuid>,
+    ) -> StoreResult<()> {
+        let mut issues = Vec::new();
+        for (field, to, ids) in &data.references {
+            if ids.is_empty() {
+                continue;
+            }
+            let found: Vec<(uuid::Uuid, String)> = self
+                .select::<entry::Entity>()
+                .select_only()
+                .column(entry::Column::Id)
+                .column(entry::Column::TypeId)
+                .filter(entry::Column::Id.is_in(ids.iter().copied()))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            let many = data.data.get(field).is_some_and(Value::is_array);
+            for (i, id) in ids.iter().enumerate() {
+                let path = if many { format!("{field}[{i}]") } else { field.clone() };
+                match found.iter().find(|(fid, _)| fid == id) {
+                    None => issues.push(DataIssue {
+                        path,
+                        code: "reference_not_found",
+                        message: format!("no {to} with id {id}"),
+                    }),
+                    Some((_, ty)) if ty != to.as_str() => issues.push(DataIssue {
+                        path,
+                        code: "reference_wrong_type",
+                        message: format!("entry {id} is a {ty}, not a {to}"),
+                    }),
+                    Some(_) => {}
+                }
+            }
+        }
+        for (field, value) in &data.unique {
+            let cond = unique_condition(self.backend(), field, value);
+            let mut q = self
+                .select::<entry::Entity>()
+                .filter(entry::Column::TypeId.eq(type_id))
+                .filter(entry::Column::Locale.eq(locale))
+                .filter(cond);
+            if let Some(id) = own_id {
+                q = q.filter(entry::Column::Id.ne(id));
+            }
+            if q.count(conn).await? > 0 {
+                issues.push(DataIssue {
+                    path: field.clone(),
+                    code: "not_unique",
+                    message: "another entry already has this value".into(),
+                });
+            }
+        }
+        if issues.is_empty() { Ok(()) } else { Err(StoreError::InvalidData(issues)) }
+    }
+
+    fn backend(&self) -> Backend {
+        self.store().backend
+    }
+
+    async fn slug_taken(
+        &self,
+        conn: &impl ConnectionTrait,
+        type_id: &str,
+        locale: &str,
+        slug: &str,
+        own: Option<uuid::Uuid>,
+    ) -> StoreResult<bool> {
+        let mut q = self
+            .select::<entry::Entity>()
+            .filter(entry::Column::TypeId.eq(type_id))
+            .filter(entry::Column::Locale.eq(locale))
+            .filter(entry::Column::Slug.eq(slug));
+        if let Some(id) = own {
+            q = q.filter(entry::Column::Id.ne(id));
+        }
+        Ok(q.count(conn).await? > 0)
+    }
+
+    /// A slug derived from the title, made unique with `-2`, `-3`, … when taken.
+    async fn derive_slug(
+        &self,
+        conn: &impl ConnectionTrait,
+        ct: &ContentType,
+        locale: &str,
+        data: &Validated,
+        id: uuid::Uuid,
+    ) -> StoreResult<String> {
+        let base = data
+            .data
+            .get(ct.slug_from.as_str())
+            .and_then(Value::as_str)
+            .and_then(slugify)
+            .map(String::from)
+            .unwrap_or_else(|| format!("{}-{}", ct.id, &id.simple().to_string()[..8]));
+        let base: String = base.chars().take(190).collect();
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while self.slug_taken(conn, ct.id.as_str(), locale, &candidate, Some(id)).await? {
+            candidate = format!("{base}-{n}");
+            n += 1;
+        }
+        Ok(candidate)
+    }
+
+    async fn insert_revision(&self, conn: &impl ConnectionTrait, e: &entry::Model, note: &str) -> StoreResult<()> {
+        entry_revision::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            entry_id: Set(e.id),
+            tenant_id: Set(self.tenant().to_string()),
+            revision: Set(e.revision),
+            slug: Set(e.slug.clone()),
+            status: Set(e.status.clone()),
+            data: Set(e.data.clone()),
+            author: Set(self.access().actor().to_owned()),
+            note: Set(note.to_owned()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn create_entry(&self, ct: &ContentType, new: NewEntry) -> StoreResult<Entry> {
+        self.require_any(WRITE)?;
+        if needs_publish(new.status, new.publish_at) {
+            self.require_any(&[Action::PublishContent])?;
+        }
+        let txn = self.store().write.begin().await?;
+        let id = uuid::Uuid::now_v7();
+        let type_id = ct.id.as_str();
+        self.check_data(&txn, type_id, &new.locale, &new.data, None).await?;
+        let group = match new.translation_of {
+            None => id,
+            Some(of) => {
+                let source = self
+                    .select::<entry::Entity>()
+                    .filter(entry::Column::Id.eq(of))
+                    .filter(entry::Column::TypeId.eq(type_id))
+                    .one(&txn)
+                    .await?
+                    .ok_or(StoreError::Invalid {
+                        field: "translation_of",
+                        code: "not_found",
+                        message: format!("no {type_id} with id {of}"),
+                    })?;
+                let clash = self
+                    .select::<entry::Entity>()
+                    .filter(entry::Column::TranslationGroup.eq(source.translation_group))
+                    .filter(entry::Column::Locale.eq(new.locale.as_str()))
+                    .count(&txn)
+                    .await?;
+                if clash > 0 {
+                    return Err(StoreError::Conflict {
+                        field: "locale",
+                        message: format!("this entry already has a {} translation", new.locale),
+                    });
+                }
+                source.translation_group
+            }
+        };
+        let slug = match &new.slug {
+            Some(s) => {
+                if self.slug_taken(&txn, type_id, &new.locale, s.as_str(), None).await? {
+                    return Err(StoreError::Conflict {
+                        field: "slug",
+                        message: format!("the slug {s} is taken in this tenant"),
+                    });
+                }
+                s.to_string()
+            }
+            None => self.derive_slug(&txn, ct, &new.locale, &new.data, id).await?,
+        };
+        let now = Utc::now();
+        let model = entry::ActiveModel {
+            id: Set(id),
+            tenant_id: Set(self.tenant().to_string()),
+            type_id: Set(type_id.to_owned()),
+            locale: Set(new.locale.clone()),
+            translation_group: Set(group),
+            slug: Set(slug),
+            status: Set(new.status.as_str().to_owned()),
+            data: Set(Value::Object(new.data.data.clone())),
+            publish_at: Set(new.publish_at),
+            unpublish_at: Set(new.unpublish_at),
+            published_at: Set((new.status == EntryStatus::Published).then_some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            author: Set(self.access().actor().to_owned()),
+            revision: Set(1),
+        }
+        .insert(&txn)
+        .await
+        .map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
+        self.insert_revision(&txn, &model, "created").await?;
+        self.audit_on(
+            &txn,
+            "entry.create",
+            ("entry", &id.to_string()),
+            json!({"type": type_id, "status": model.status}),
+        )
+        .await?;
+        txn.commit().await?;
+        Entry::try_from(model)
+    }
+
+    /// Applies a change if the entry is still at `expected_revision` (409 `stale` otherwise, so
+    /// two editors cannot silently overwrite each other).
+    pub async fn update_entry(
+        &self,
+        ct: &ContentType,
+        id: uuid::Uuid,
+        expected_revision: Option<i32>,
+        change: EntryChange,
+    ) -> StoreResult<Entry> {
+        self.require_any(WRITE)?;
+        let txn = self.store().write.begin().await?;
+        let current = self
+            .select::<entry::Entity>()
+            .filter(entry::Column::Id.eq(id))
+            .filter(entry::Column::TypeId.eq(ct.id.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound("entry"))?;
+        if expected_revision.is_some_and(|r| r != current.revision) {
+            return Err(StoreError::Stale);
+        }
+        let old_status = EntryStatus::parse(&current.status).unwrap_or(EntryStatus::Draft);
+        let status = change.status.unwrap_or(old_status);
+        let publish_at = change.publish_at.unwrap_or(current.publish_at);
+        let touches_publication = status != old_status
+            || change.publish_at.is_some()
+            || change.unpublish_at.is_some()
+            || old_status != EntryStatus::Draft;
+        if touches_publication && needs_publish(status, publish_at) {
+            self.require_any(&[Action::PublishContent])?;
+        }
+        if let Some(data) = &change.data {
+            self.check_data(&txn, ct.id.as_str(), &current.locale, data, Some(id)).await?;
+        }
+        if let Some(slug) = &change.slug
+            && self.slug_taken(&txn, ct.id.as_str(), &current.locale, slug.as_str(), Some(id)).await?
+        {
+            return Err(StoreError::Conflict {
+                field: "slug",
+                message: format!("the slug {slug} is taken in this tenant"),
+            });
+        }
+        let note = change.note.clone().unwrap_or_else(|| {
+            if status != old_status {
+                match status {
+                    EntryStatus::Published => "published",
+                    EntryStatus::Draft => "unpublished",
+                    EntryStatus::Archived => "archived",
+                }
+                .to_owned()
+            } else {
+                "updated".to_owned()
+            }
+        });
+        let now = Utc::now();
+        let published_at = match (old_status, status) {
+            (EntryStatus::Published, EntryStatus::Published) => current.published_at,
+            (_, EntryStatus::Published) => Some(now),
+            (_, EntryStatus::Draft) => None,
+            (_, EntryStatus::Archived) => current.published_at,
+        };
+        let revision = current.revision + 1;
+        let mut model = current.into_active_model();
+        if let Some(data) = change.data {
+            model.data = Set(Value::Object(data.data));
+        }
+        if let Some(slug) = change.slug {
+            model.slug = Set(slug.to_string());
+        }
+        model.status = Set(status.as_str().to_owned());
+        model.publish_at = Set(if status == EntryStatus::Published { None } else { publish_at });
+        if let Some(u) = change.unpublish_at {
+            model.unpublish_at = Set(u);
+        }
+        model.published_at = Set(published_at);
+        model.updated_at = Set(now);
+        model.revision = Set(revision);
+        let updated =
+            model.update(&txn).await.map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
+        self.insert_revision(&txn, &updated, &note).await?;
+        self.audit_on(
+            &txn,
+            &format!("entry.{}", note.split(':').next().unwrap_or("update")),
+            ("entry", &id.to_string()),
+            json!({"type": ct.id.as_str(), "revision": revision}),
+        )
+        .await?;
+        txn.commit().await?;
+        Entry::try_from(updated)
+    }
+
+    pub async fn delete_entry(&self, type_id: &str, id: uuid::Uuid) -> StoreResult<()> {
+        self.require_any(&[Action::PublishContent])?;
+        let txn = self.store().write.begin().await?;
+        let found = self
+            .select::<entry::Entity>()
+            .filter(entry::Column::Id.eq(id))
+            .filter(entry::Column::TypeId.eq(type_id))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound("entry"))?;
+        self.delete::<entry_revision::Entity>().filter(entry_revision::Column::EntryId.eq(id)).exec(&txn).await?;
+        self.delete::<entry::Entity>().filter(entry::Column::Id.eq(id)).exec(&txn).await?;
+        self.audit_on(&txn, "entry.delete", ("entry", &id.to_string()), json!({"type": type_id, "slug": found.slug}))
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    fn visible(&self, statuses: &[EntryStatus]) -> StoreResult<()> {
+        if statuses.iter().any(|s| *s != EntryStatus::Published) {
+            self.require_any(READ_ANY)?;
+        }
+        Ok(())
+    }
+
+    /// One entry by id or by slug (within `locale`), if its status is among `statuses`.
+    pub async fn entry(
+        &self,
+        type_id: &str,
+        id_or_slug: &str,
+        locale: &str,
+        statuses: &[EntryStatus],
+    ) -> StoreResult<Option<Entry>> {
+        self.visible(statuses)?;
+        let mut q = self.select::<entry::Entity>().filter(entry::Column::TypeId.eq(type_id));
+        q = match id_or_slug.parse::<uuid::Uuid>() {
+            Ok(id) => q.filter(entry::Column::Id.eq(id)),
+            Err(_) => q.filter(entry::Column::Slug.eq(id_or_slug)).filter(entry::Column::Locale.eq(locale)),
+        };
+        let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        q.filter(entry::Column::Status.is_in(statuses)).one(&self.store().read).await?.map(Entry::try_from).transpose()
+    }
+
+    /// Entries by id, any type, in one query: for expanding references.
+    pub async fn entries_by_ids(&self, ids: &[uuid::Uuid], statuses: &[EntryStatus]) -> StoreResult<Vec<Entry>> {
+        self.visible(statuses)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        self.select::<entry::Entity>()
+            .filter(entry::Column::Id.is_in(ids.iter().copied()))
+            .filter(entry::Column::Status.is_in(statuses))
+            .all(&self.store().read)
+            .await?
+            .into_iter()
+            .map(Entry::try_from)
+            .collect()
+    }
+
+    /// The other locales of an entry: (locale, id, slug).
+    pub async fn translations(
+        &self,
+        entry: &Entry,
+        statuses: &[EntryStatus],
+    ) -> StoreResult<Vec<(String, uuid::Uuid, String)>> {
+        self.visible(statuses)?;
+        let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        Ok(self
+            .select::<entry::Entity>()
+            .filter(entry::Column::TranslationGroup.eq(entry.translation_group))
+            .filter(entry::Column::Id.ne(entry.id))
+            .filter(entry::Column::Status.is_in(statuses))
+            .order_by_asc(entry::Column::Locale)
+            .all(&self.store().read)
+            .await?
+            .into_iter()
+            .map(|m| (m.locale, m.id, m.slug))
+            .collect())
+    }
+
+    /// A page of entries and the cursor of the next page (None on the last one).
+    pub async fn list_entries(&self, q: &ListQuery) -> StoreResult<(Vec<Entry>, Option<super::Cursor>)> {
+        self.visible(&q.statuses)?;
+        let backend = self.backend();
+        let ordering = Ordering::new(&q.sort, backend);
+        let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+        let mut select = self
+            .select::<entry::Entity>()
+            .filter(entry::Column::TypeId.eq(q.type_id.as_str()))
+            .filter(entry::Column::Status.is_in(statuses));
+        if let Some(locale) = &q.locale {
+            select = select.filter(entry::Column::Locale.eq(locale.as_str()));
+        }
+        for f in &q.filters {
+            select = select.filter(filter_condition(f, backend));
+        }
+        if let Some(cursor) = &q.after {
+            let cond = ordering.after(cursor).ok_or(StoreError::Invalid {
+                field: "cursor",
+                code: "invalid_cursor",
+                message: "the cursor does not belong to this sort".into(),
+            })?;
+            select = select.filter(cond);
+        }
+        for (expr, desc) in ordering.order_by() {
+            select = if desc { select.order_by_desc(expr) } else { select.order_by_asc(expr) };
+        }
+        let limit = q.limit.clamp(1, 100);
+        let mut rows: Vec<Entry> = select
+            .limit(limit + 1)
+            .all(&self.store().read)
+            .await?
+            .into_iter()
+            .map(Entry::try_from)
+            .collect::<StoreResult<_>>()?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(100));
+        let next = if more { rows.last().map(|e| ordering.cursor_of(e)) } else { None };
+        Ok((rows, next))
+    }
+
+    pub async fn revisions(&self, type_id: &str, id: uuid::Uuid) -> StoreResult<Vec<Revision>> {
+        self.require_any(READ_ANY)?;
+        self.entry_exists(type_id, id).await?;
+        self.select::<entry_revision::Entity>()
+            .filter(entry_revision::Column::EntryId.eq(id))
+            .order_by_desc(entry_revision::Column::Revision)
+            .all(&self.store().read)
+            .await?
+            .into_iter()
+            .map(Revision::try_from)
+            .collect()
+    }
+
+    pub async fn revision(&self, type_id: &str, id: uuid::Uuid, n: i32) -> StoreResult<Revision> {
+        self.require_any(READ_ANY)?;
+        self.entry_exists(type_id, id).await?;
+        self.select::<entry_revision::Entity>()
+            .filter(entry_revision::Column::EntryId.eq(id))
+            .filter(entry_revision::Column::Revision.eq(n))
+            .one(&self.store().read)
+            .await?
+            .ok_or(StoreError::NotFound("revision"))
+            .and_then(Revision::try_from)
+    }
+
+    async fn entry_exists(&self, type_id: &str, id: uuid::Uuid) -> StoreResult<()> {
+        let n = self
+            .select::<entry::Entity>()
+            .filter(entry::Column::Id.eq(id))
+            .filter(entry::Column::TypeId.eq(type_id))
+            .count(&self.store().read)
+            .await?;
+        if n == 0 { Err(StoreError::NotFound("entry")) } else { Ok(()) }
+    }
+
+    /// How many entries of a type exist (any status).
+    pub async fn count_entries(&self, type_id: &str) -> StoreResult<u64> {
+        Ok(self.select::<entry::Entity>().filter(entry::Column::TypeId.eq(type_id)).count(&self.store().read).await?)
+    }
+}
+
+/// `data.field = value`, compared the way each backend stores JSON scalars.
+fn unique_condition(backend: Backend, field: &str, value: &Value) -> sea_orm::sea_query::SimpleExpr {
+    let expr = Expr::cust(format!(r#"("data" ->> '{field}')"#));
+    match (backend, value) {
+        (Backend::Sqlite, Value::Number(n)) if n.is_i64() => expr.eq(n.as_i64().unwrap_or_default()),
+        (Backend::Sqlite, Value::Number(n)) => expr.eq(n.as_f64().unwrap_or_default()),
+        (_, Value::String(s)) => expr.eq(s.clone()),
+        (_, other) => expr.eq(other.to_string()),
+    }
+}

@@ -1,0 +1,433 @@
+//! The list query: typed filters, sorts and a keyset cursor, turned into SQL that means the same
+//! on SQLite and PostgreSQL. Field names reach SQL only after `FieldName::parse`, which allows
+//! `[a-z][a-z0-9_]*`, so they can be written into JSON paths; every value is bound.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use cit_core::content::{FieldName, TypeId};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
+use sea_orm::{Condition, Value as DbValue};
+use serde::{Deserialize, Serialize};
+
+use super::{Entry, EntryStatus};
+use crate::Backend;
+use crate::entity::entry::Column;
+
+/// Columns of an entry that can be filtered and sorted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SysField {
+    Id,
+    Slug,
+    Locale,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+    PublishedAt,
+}
+
+impl SysField {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "id" => SysField::Id,
+            "slug" => SysField::Slug,
+            "locale" => SysField::Locale,
+            "status" => SysField::Status,
+            "created_at" => SysField::CreatedAt,
+            "updated_at" => SysField::UpdatedAt,
+            "published_at" => SysField::PublishedAt,
+            _ => return None,
+        })
+    }
+
+    /// How values of the column compare.
+    pub fn value_type(self) -> ValueType {
+        match self {
+            SysField::Id => ValueType::Uuid,
+            SysField::Slug | SysField::Locale | SysField::Status => ValueType::Text,
+            SysField::CreatedAt | SysField::UpdatedAt | SysField::PublishedAt => ValueType::Time,
+        }
+    }
+}
+
+/// How a value compares in SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Text,
+    Number,
+    Bool,
+    Time,
+    Uuid,
+    /// A JSON array of strings (tags, references to many): only `contains` and `null`.
+    Array,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Sys(SysField),
+    Data(FieldName, ValueType),
+}
+
+impl Target {
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Target::Sys(f) => f.value_type(),
+            Target::Data(_, t) => *t,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    In,
+    Contains,
+    StartsWith,
+    Null,
+}
+
+impl Op {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "eq" => Op::Eq,
+            "ne" => Op::Ne,
+            "lt" => Op::Lt,
+            "lte" => Op::Lte,
+            "gt" => Op::Gt,
+            "gte" => Op::Gte,
+            "in" => Op::In,
+            "contains" => Op::Contains,
+            "starts_with" => Op::StartsWith,
+            "null" => Op::Null,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Time(DateTime<Utc>),
+    Uuid(uuid::Uuid),
+    List(Vec<FilterValue>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub target: Target,
+    pub op: Op,
+    pub value: FilterValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub target: Target,
+    pub desc: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub type_id: TypeId,
+    pub locale: Option<String>,
+    pub statuses: Vec<EntryStatus>,
+    pub filters: Vec<Filter>,
+    pub sort: Vec<SortKey>,
+    pub limit: u64,
+    pub after: Option<Cursor>,
+}
+
+/// Where a page ended: the sort values of its last entry. Opaque to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Which ordering the cursor belongs to; a cursor from another sort is refused.
+    s: String,
+    k: Vec<CursorValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v")]
+enum CursorValue {
+    I(i32),
+    S(String),
+    N(f64),
+    T(DateTime<Utc>),
+    U(uuid::Uuid),
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+impl From<CursorValue> for DbValue {
+    fn from(v: CursorValue) -> Self {
+        match v {
+            CursorValue::I(i) => i.into(),
+            CursorValue::S(s) => s.into(),
+            CursorValue::N(n) => n.into(),
+            CursorValue::T(t) => t.into(),
+            CursorValue::U(u) => u.into(),
+        }
+    }
+}
+
+fn json_text(field: &FieldName) -> SimpleExpr {
+    Expr::cust(format!(r#"("data" ->> '{}')"#, field.as_str()))
+}
+
+fn json_number(backend: Backend, field: &FieldName) -> SimpleExpr {
+    let ty = match backend {
+        Backend::Sqlite => "REAL",
+        Backend::Postgres => "DOUBLE PRECISION",
+    };
+    Expr::cust(format!(r#"CAST("data" ->> '{}' AS {ty})"#, field.as_str()))
+}
+
+fn json_bool(backend: Backend, field: &FieldName) -> SimpleExpr {
+    match backend {
+        // SQLite's ->> turns JSON true/false into 1/0.
+        Backend::Sqlite => Expr::cust(format!(r#"("data" ->> '{}')"#, field.as_str())),
+        Backend::Postgres => Expr::cust(format!(r#"CAST("data" ->> '{}' AS BOOLEAN)"#, field.as_str())),
+    }
+}
+
+fn sys_expr(f: SysField) -> SimpleExpr {
+    Expr::col(match f {
+        SysField::Id => Column::Id,
+        SysField::Slug => Column::Slug,
+        SysField::Locale => Column::Locale,
+        SysField::Status => Column::Status,
+        SysField::CreatedAt => Column::CreatedAt,
+        SysField::UpdatedAt => Column::UpdatedAt,
+        SysField::PublishedAt => Column::PublishedAt,
+    })
+}
+
+fn db_value(v: &FilterValue, backend: Backend) -> DbValue {
+    match v {
+        FilterValue::Text(s) => s.clone().into(),
+        FilterValue::Number(n) => (*n).into(),
+        FilterValue::Bool(b) => match backend {
+            Backend::Sqlite => i64::from(*b).into(),
+            Backend::Postgres => (*b).into(),
+        },
+        FilterValue::Time(t) => (*t).into(),
+        FilterValue::Uuid(u) => (*u).into(),
+        FilterValue::List(_) => DbValue::String(None),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn array_contains(backend: Backend, field: &FieldName, value: &str) -> SimpleExpr {
+    match backend {
+        Backend::Postgres => {
+            let needle = serde_json::json!([value]).to_string();
+            Expr::cust_with_values(format!(r#"(("data" -> '{}') @> CAST($1 AS jsonb))"#, field.as_str()), [needle])
+        }
+        Backend::Sqlite => Expr::cust_with_values(
+            format!(r#"EXISTS (SELECT 1 FROM json_each("entries"."data", '$.{}') WHERE "value" = $1)"#, field.as_str()),
+            [value.to_owned()],
+        ),
+    }
+}
+
+/// The SQL condition of one filter.
+pub(crate) fn filter_condition(f: &Filter, backend: Backend) -> SimpleExpr {
+    let expr = match &f.target {
+        Target::Sys(s) => sys_expr(*s),
+        Target::Data(name, ValueType::Number) => json_number(backend, name),
+        Target::Data(name, ValueType::Bool) => json_bool(backend, name),
+        Target::Data(name, _) => json_text(name),
+    };
+    if f.op == Op::Null {
+        let wants_null = matches!(f.value, FilterValue::Bool(true));
+        return if wants_null { expr.is_null() } else { expr.is_not_null() };
+    }
+    if let (Target::Data(name, ValueType::Array), FilterValue::Text(v)) = (&f.target, &f.value) {
+        return array_contains(backend, name, v);
+    }
+    let v = db_value(&f.value, backend);
+    match f.op {
+        Op::Eq => expr.eq(v),
+        Op::Ne => expr.clone().ne(v).or(expr.is_null()),
+        Op::Lt => expr.lt(v),
+        Op::Lte => expr.lte(v),
+        Op::Gt => expr.gt(v),
+        Op::Gte => expr.gte(v),
+        Op::In => {
+            let items: Vec<DbValue> = match &f.value {
+                FilterValue::List(items) => items.iter().map(|i| db_value(i, backend)).collect(),
+                other => vec![db_value(other, backend)],
+            };
+            expr.is_in(items)
+        }
+        Op::Contains | Op::StartsWith => {
+            let text = match &f.value {
+                FilterValue::Text(s) => s.to_lowercase(),
+                _ => String::new(),
+            };
+            let pattern = if f.op == Op::Contains {
+                format!("%{}%", like_escape(&text))
+            } else {
+                format!("{}%", like_escape(&text))
+            };
+            Expr::cust_with_exprs("LOWER($1)", [expr]).like(LikeExpr::new(pattern).escape('\\'))
+        }
+        Op::Null => expr.is_null(),
+    }
+}
+
+/// One column of the ORDER BY, with how to read the same value from an entry.
+struct KeyExpr {
+    sql: SimpleExpr,
+    desc: bool,
+    value: Box<dyn Fn(&Entry) -> CursorValue + Send + Sync>,
+}
+
+fn data_is_null(entry: &Entry, name: &str) -> bool {
+    entry.data.get(name).is_none_or(serde_json::Value::is_null)
+}
+
+/// Sort keys, expanded so that every SQL expression is non-null (nulls sort last through a
+/// flag), and closed by the id so the order is total.
+fn key_exprs(sort: &[SortKey], backend: Backend) -> Vec<KeyExpr> {
+    let mut keys = Vec::new();
+    for k in sort {
+        match &k.target {
+            Target::Sys(SysField::PublishedAt) => {
+                keys.push(KeyExpr {
+                    sql: Expr::cust(r#"CASE WHEN "published_at" IS NULL THEN 1 ELSE 0 END"#),
+                    desc: false,
+                    value: Box::new(|e| CursorValue::I(i32::from(e.published_at.is_none()))),
+                });
+                keys.push(KeyExpr {
+                    sql: Expr::cust(r#"COALESCE("published_at", "created_at")"#),
+                    desc: k.desc,
+                    value: Box::new(|e| CursorValue::T(e.published_at.unwrap_or(e.created_at))),
+                });
+            }
+            Target::Sys(f) => {
+                let f = *f;
+                keys.push(KeyExpr {
+                    sql: sys_expr(f),
+                    desc: k.desc,
+                    value: Box::new(move |e| match f {
+                        SysField::Id => CursorValue::U(e.id),
+                        SysField::Slug => CursorValue::S(e.slug.clone()),
+                        SysField::Locale => CursorValue::S(e.locale.clone()),
+                        SysField::Status => CursorValue::S(e.status.as_str().to_owned()),
+                        SysField::CreatedAt => CursorValue::T(e.created_at),
+                        SysField::UpdatedAt => CursorValue::T(e.updated_at),
+                        SysField::PublishedAt => CursorValue::T(e.published_at.unwrap_or(e.created_at)),
+                    }),
+                });
+            }
+            Target::Data(name, vt) => {
+                let n1 = name.as_str().to_owned();
+                keys.push(KeyExpr {
+                    sql: Expr::cust(format!(r#"CASE WHEN ("data" ->> '{n1}') IS NULL THEN 1 ELSE 0 END"#)),
+                    desc: false,
+                    value: Box::new(move |e| CursorValue::I(i32::from(data_is_null(e, &n1)))),
+                });
+                let n2 = name.as_str().to_owned();
+                match vt {
+                    ValueType::Number => {
+                        let cast = json_number(backend, name);
+                        keys.push(KeyExpr {
+                            sql: Expr::cust_with_exprs("COALESCE($1, 0)", [cast]),
+                            desc: k.desc,
+                            value: Box::new(move |e| {
+                                CursorValue::N(e.data.get(&n2).and_then(serde_json::Value::as_f64).unwrap_or(0.0))
+                            }),
+                        });
+                    }
+                    _ => {
+                        keys.push(KeyExpr {
+                            sql: Expr::cust_with_exprs("COALESCE($1, '')", [json_text(name)]),
+                            desc: k.desc,
+                            value: Box::new(move |e| {
+                                CursorValue::S(match e.data.get(&n2) {
+                                    Some(serde_json::Value::String(s)) => s.clone(),
+                                    Some(serde_json::Value::Null) | None => String::new(),
+                                    Some(other) => other.to_string(),
+                                })
+                            }),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if !sort.iter().any(|k| k.target == Target::Sys(SysField::Id)) {
+        keys.push(KeyExpr { sql: sys_expr(SysField::Id), desc: false, value: Box::new(|e| CursorValue::U(e.id)) });
+    }
+    keys
+}
+
+/// ORDER BY expressions, the keyset condition for `after`, and a function that makes the
+/// cursor of an entry.
+pub(crate) struct Ordering {
+    keys: Vec<KeyExpr>,
+    signature: String,
+}
+
+impl Ordering {
+    pub(crate) fn new(sort: &[SortKey], backend: Backend) -> Self {
+        let signature = sort
+            .iter()
+            .map(|k| {
+                let name = match &k.target {
+                    Target::Sys(f) => format!("{f:?}"),
+                    Target::Data(n, _) => format!("data.{n}"),
+                };
+                if k.desc { format!("-{name}") } else { name }
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        Self { keys: key_exprs(sort, backend), signature }
+    }
+
+    pub(crate) fn order_by(&self) -> Vec<(SimpleExpr, bool)> {
+        self.keys.iter().map(|k| (k.sql.clone(), k.desc)).collect()
+    }
+
+    /// Rows strictly after the cursor in this order; None when the cursor does not fit it.
+    pub(crate) fn after(&self, cursor: &Cursor) -> Option<Condition> {
+        if cursor.s != self.signature || cursor.k.len() != self.keys.len() {
+            return None;
+        }
+        let mut any = Condition::any();
+        for i in 0..self.keys.len() {
+            let mut all = Condition::all();
+            for j in 0..i {
+                all = all.add(self.keys[j].sql.clone().eq(DbValue::from(cursor.k[j].clone())));
+            }
+            let v = DbValue::from(cursor.k[i].clone());
+            let k = &self.keys[i];
+            all = all.add(if k.desc { k.sql.clone().lt(v) } else { k.sql.clone().gt(v) });
+            any = any.add(all);
+        }
+        Some(any)
+    }
+
+    pub(crate) fn cursor_of(&self, entry: &Entry) -> Cursor {
+        Cursor { s: self.signature.clone(), k: self.keys.iter().map(|k| (k.value)(entry)).collect() }
+    }
+}

@@ -1,0 +1,110 @@
+//! `cit schema`: content types as code. `check` validates files; `apply` makes one tenant's (or
+//! every tenant's) types match them, printing the plan, idempotently, and refusing changes that
+//! would lose data unless `--force`.
+
+use std::path::PathBuf;
+
+use cit_core::content::{ContentType, SchemaFile};
+use cit_core::{Action, Actor, PlatformAction, TenantId, authorize, authorize_platform};
+use cit_store::{ApplyReport, Store, StoreError};
+
+use crate::cli::{CliResult, Failure};
+
+/// The CIT preset, built into the binary so `cit demo` works from anywhere.
+pub const CIT_PRESET: &str = include_str!("../../../schema/presets/cit.toml");
+
+/// Reads and merges schema files in order, then checks the result.
+pub fn load(files: &[PathBuf]) -> CliResult<Vec<ContentType>> {
+    if files.is_empty() {
+        return Err(Failure::Usage("give at least one schema file, e.g. schema/presets/cit.toml".into()));
+    }
+    let mut merged = SchemaFile::default();
+    for path in files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+        let file = SchemaFile::parse_toml(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+        merged = merged.merge(file);
+    }
+    checked(&merged)
+}
+
+pub fn checked(file: &SchemaFile) -> CliResult<Vec<ContentType>> {
+    file.content_types().map_err(|errors| {
+        Failure::Usage(format!(
+            "the schema is not valid:\n{}",
+            errors.iter().map(|e| format!("  {}", e.message)).collect::<Vec<_>>().join("\n")
+        ))
+    })
+}
+
+pub fn preset() -> CliResult<Vec<ContentType>> {
+    let file =
+        SchemaFile::parse_toml(CIT_PRESET).map_err(|e| Failure::Other(anyhow::anyhow!("the built-in preset: {e}")))?;
+    checked(&file)
+}
+
+/// What happened in one tenant.
+pub fn print_report(tenant: &TenantId, report: &ApplyReport, dry_run: bool) {
+    if report.changes.is_empty() {
+        println!("{tenant}: up to date");
+        return;
+    }
+    let verb = if dry_run { "would change" } else { "changed" };
+    println!("{tenant}: {verb} {} thing(s):", report.changes.len());
+    for c in &report.changes {
+        let note =
+            if c.loses_data() { format!("   ({} entries hold data)", c.affected_entries) } else { String::new() };
+        println!("  {}{note}", c.change);
+    }
+}
+
+/// Applies `types` to one tenant as the operator.
+pub async fn apply_to(
+    store: &Store,
+    tenant: &TenantId,
+    types: &[ContentType],
+    prune: bool,
+    force: bool,
+    dry_run: bool,
+) -> CliResult<ApplyReport> {
+    let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
+    let access = authorize(&Actor::System, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
+    match store.scoped(&access).apply_types(types, prune, force, dry_run).await {
+        Ok(report) => Ok(report),
+        Err(StoreError::Destructive(changes)) => {
+            println!("{tenant}: refused, nothing was changed. These changes would lose data:");
+            for c in changes.iter().filter(|c| c.loses_data()) {
+                println!("  {}   ({} entries hold data)", c.change, c.affected_entries);
+            }
+            Err(Failure::Conflict("re-run with --force to apply them anyway".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn apply(
+    store: &Store,
+    tenant: Option<String>,
+    all: bool,
+    files: &[PathBuf],
+    prune: bool,
+    force: bool,
+    dry_run: bool,
+) -> CliResult {
+    let types = load(files)?;
+    let tenants: Vec<TenantId> = match (tenant, all) {
+        (Some(t), false) => vec![TenantId::parse(&t).map_err(|_| Failure::NotFound(format!("tenant {t} not found")))?],
+        (None, true) => {
+            let access = authorize_platform(&Actor::System, PlatformAction::ManageTenants)
+                .map_err(|e| Failure::Other(e.into()))?;
+            store.list_tenants(&access).await?.into_iter().map(|t| t.id).collect()
+        }
+        _ => return Err(Failure::Usage("give --tenant ID or --all-tenants".into())),
+    };
+    println!("{} content type(s) in {} file(s)", types.len(), files.len());
+    for tenant in &tenants {
+        let report = apply_to(store, tenant, &types, prune, force, dry_run).await?;
+        print_report(tenant, &report, dry_run);
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Demo content: `demo/content/common.toml` then `demo/content/<tenant>.toml`, built into the
+//! binary. Entries are created in file order through the same validation as the API; those
+//! already there (same type, slug and locale) are left alone, so seeding twice adds nothing.
+
+use chrono::{DateTime, Utc};
+use cit_core::content::{ContentType, FieldKind, Mode, Slug, slugify, validate_data};
+use cit_core::{Action, Actor, TenantId, authorize};
+use cit_store::{EntryStatus, NewEntry, Store};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::cli::{CliResult, Failure};
+
+pub const COMMON: &str = include_str!("../../../demo/content/common.toml");
+
+pub fn partner_content(tenant: &str) -> Option<&'static str> {
+    Some(match tenant {
+        "lecce" => include_str!("../../../demo/content/lecce.toml"),
+        "genova" => include_str!("../../../demo/content/genova.toml"),
+        "avellino" => include_str!("../../../demo/content/avellino.toml"),
+        "potenza" => include_str!("../../../demo/content/potenza.toml"),
+        "brescia" => include_str!("../../../demo/content/brescia.toml"),
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContentFile {
+    #[serde(default)]
+    entries: Vec<SeedEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedEntry {
+    #[serde(rename = "type")]
+    type_id: String,
+    slug: Option<String>,
+    status: Option<String>,
+    locale: Option<String>,
+    publish_at: Option<DateTime<Utc>>,
+    data: Map<String, Value>,
+}
+
+/// Seeds one content file into a tenant; returns how many entries it created.
+pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name: &str, text: &str) -> CliResult<usize> {
+    let file: ContentFile = toml::from_str(text).map_err(|e| Failure::Other(anyhow::anyhow!("{name}: {e}")))?;
+    let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
+    let access = authorize(&Actor::System, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
+    let scoped = store.scoped(&access);
+    let mut created = 0;
+    for (i, e) in file.entries.into_iter().enumerate() {
+        let at = || format!("{name}, entry {} ({})", i + 1, e.type_id);
+        let ct = types
+            .iter()
+            .find(|c| c.id.as_str() == e.type_id)
+            .ok_or_else(|| Failure::Other(anyhow::anyhow!("{}: unknown type", at())))?;
+        let locale = e.locale.clone().unwrap_or_else(|| "it".into());
+        let slug = match &e.slug {
+            Some(s) => Slug::parse(s).map_err(|err| Failure::Other(anyhow::anyhow!("{}: {err}", at())))?,
+            None => e
+                .data
+                .get(ct.slug_from.as_str())
+                .and_then(Value::as_str)
+                .and_then(slugify)
+                .ok_or_else(|| Failure::Other(anyhow::anyhow!("{}: no title to make a slug from", at())))?,
+        };
+        if scoped.entry(ct.id.as_str(), slug.as_str(), &locale, &EntryStatus::ALL).await?.is_some() {
+            continue;
+        }
+        let mut data = e.data.clone();
+        resolve_references(&scoped, ct, &locale, &mut data)
+            .await
+            .map_err(|m| Failure::Other(anyhow::anyhow!("{}: {m}", at())))?;
+        let status = match e.status.as_deref() {
+            None => EntryStatus::Published,
+            Some(s) => {
+                EntryStatus::parse(s).ok_or_else(|| Failure::Other(anyhow::anyhow!("{}: bad status {s}", at())))?
+            }
+        };
+        let mode = if status == EntryStatus::Draft && e.publish_at.is_none() { Mode::Draft } else { Mode::Publish };
+        let validated = validate_data(ct, &data, mode, true).map_err(|errs| {
+            Failure::Other(anyhow::anyhow!(
+                "{}: {}",
+                at(),
+                errs.iter().map(|x| format!("{}: {}", x.path, x.message)).collect::<Vec<_>>().join("; ")
+            ))
+        })?;
+        scoped
+            .create_entry(
+                ct,
+                NewEntry {
+                    locale,
+                    slug: Some(slug),
+                    status,
+                    data: validated,
+                    publish_at: e.publish_at,
+                    unpublish_at: None,
+                    translation_of: None,
+                },
+            )
+            .await
+            .map_err(|err| Failure::Other(anyhow::anyhow!("{}: {err}", at())))?;
+        created += 1;
+    }
+    Ok(created)
+}
+
+/// Turns slugs in reference fields into the ids of the entries they name.
+async fn resolve_references(
+    scoped: &cit_store::TenantStore<'_>,
+    ct: &ContentType,
+    locale: &str,
+    data: &mut Map<String, Value>,
+) -> Result<(), String> {
+    for f in &ct.fields {
+        let FieldKind::Reference { to, .. } = &f.kind else { continue };
+        let Some(value) = data.get_mut(f.name.as_str()) else { continue };
+        let resolve = async |slug: &str| -> Result<Value, String> {
+            let found = scoped.entry(to.as_str(), slug, locale, &EntryStatus::ALL).await.map_err(|e| e.to_string())?;
+            found
+                .map(|e| Value::String(e.id.to_string()))
+                .ok_or_else(|| format!("{}: no {to} with slug {slug}", f.name))
+        };
+        *value = match value.take() {
+            Value::String(s) => resolve(&s).await?,
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item.as_str() {
+                        Some(s) => out.push(resolve(s).await?),
+                        None => return Err(format!("{}: references are written as slugs", f.name)),
+                    }
+                }
+                Value::Array(out)
+            }
+            other => other,
+        };
+    }
+    Ok(())
+}
