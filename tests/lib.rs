@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use cit_api::clock::ManualClock;
 use cit_api::settings::{LoginLimit, PasswordHashing, Secret};
+use cit_api::state::AppState;
 use cit_api::{Application, Settings};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -80,6 +83,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         password_hashing: PasswordHashing { memory_kib: 256, iterations: 1, parallelism: 1 },
         login_limit: LoginLimit { per_account: 1000, per_address: 1000, window_secs: 60 },
         workers: 1,
+        scheduler_interval_secs: 0,
         ..Settings::default()
     }
 }
@@ -89,6 +93,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: cit_store::Store,
     pub handle: cit_api::startup::ServerHandle,
+    pub state: Arc<AppState>,
+    pub settings: Settings,
+    /// The server's clock: tests move it instead of sleeping (the scheduler reads it).
+    pub clock: Arc<ManualClock>,
     // Last: the database is dropped after the server handle.
     pub db: TestDb,
 }
@@ -101,13 +109,24 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDb::new().await;
     let mut settings = test_settings(&db);
     tweak(&mut settings);
-    let app = Application::build(settings).await.expect("the app builds");
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let (address, store, handle, state) = start(&settings, clock.clone()).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { address, client, store, handle, state, settings, clock, db }
+}
+
+async fn start(
+    settings: &Settings,
+    clock: Arc<ManualClock>,
+) -> (String, cit_store::Store, cit_api::startup::ServerHandle, Arc<AppState>) {
+    let store = cit_api::open_store(settings).await.expect("the database opens");
+    let app = Application::build_with(settings.clone(), store, clock).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.state().store.clone();
     let handle = app.handle();
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    TestApp { address, client, store, handle, db }
+    (address, store, handle, state)
 }
 
 /// A response read whole: status, headers and JSON body (Null when empty or not JSON).
@@ -142,6 +161,57 @@ pub async fn read(res: reqwest::Response) -> Res {
 }
 
 impl TestApp {
+    /// Stops the server and starts a new one on the same database and clock, as after a
+    /// restart of the process.
+    pub async fn restart(&mut self) {
+        self.handle.stop(true).await;
+        let (address, store, handle, state) = start(&self.settings, self.clock.clone()).await;
+        self.address = address;
+        self.store = store;
+        self.handle = handle;
+        self.state = state;
+    }
+
+    /// One scheduler step at the clock's time.
+    pub async fn tick(&self) -> cit_store::ScheduleReport {
+        self.state.run_scheduler_once().await.expect("scheduler step")
+    }
+
+    /// Gives a tenant the CIT preset (schema/presets/cit.toml) through the admin API.
+    pub async fn apply_preset(&self, admin: &str, tenant: &str) {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/presets/cit.toml"))
+            .expect("preset");
+        let file = cit_core::content::SchemaFile::parse_toml(&text).expect("preset parses");
+        // Referenced types first, so every PUT leaves a consistent model.
+        let mut pending: Vec<(String, cit_core::content::ContentTypeDef)> = file.types.into_iter().collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut rest = Vec::new();
+            for (id, def) in pending {
+                let res = self
+                    .put(
+                        &format!("/api/v1/t/{tenant}/content-types/{id}"),
+                        Some(admin),
+                        serde_json::to_value(&def).unwrap(),
+                    )
+                    .await;
+                if res.status != 200 {
+                    rest.push((id, def));
+                }
+            }
+            assert!(
+                rest.len() < before,
+                "the preset does not apply: {:?}",
+                rest.iter().map(|r| &r.0).collect::<Vec<_>>()
+            );
+            pending = rest;
+        }
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.request(reqwest::Method::PUT, path, token, Some(body)).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
