@@ -26,8 +26,11 @@ pub struct Cli {
 enum Command {
     /// Run the API server (CIT_LISTEN, default 127.0.0.1:8080).
     Serve,
-    /// Run the API on the embedded SQLite default with the five CIT partners provisioned.
+    /// Run the API on the embedded SQLite default with the five CIT partners provisioned,
+    /// and their sites (CIT_SITE_LISTEN, default 127.0.0.1:8081).
     Demo,
+    /// Run the partner sites against an API (CIT_SITE_API_URL, CIT_THEMES_DIR, CIT_SITE_LISTEN).
+    Site,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage tenants.
@@ -269,6 +272,10 @@ pub async fn run(cli: Cli) -> CliResult {
             init_logging(&settings, "info,sqlx=warn");
             crate::demo::run(settings).await
         }
+        Command::Site => {
+            init_logging(&settings, "info");
+            site().await
+        }
         Command::Schema(SchemaCmd::Check { files }) => {
             let types = crate::schema::load(&files)?;
             println!(
@@ -312,6 +319,22 @@ pub async fn run(cli: Cli) -> CliResult {
             token(&settings, cmd).await
         }
     }
+}
+
+/// `cit site`: the partner sites, reading the API at CIT_SITE_API_URL.
+async fn site() -> CliResult {
+    let settings =
+        cit_site::SiteSettings::from_env().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    let listen = settings.listen.clone();
+    let api = settings.api_url.clone();
+    let app = cit_site::SiteApp::build(settings).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let base = format!("http://{}", with_port(&listen, app.port()));
+    tracing::info!(api = %api, "cit sites listening on {base}/");
+    for tenant in app.tenants() {
+        println!("  {tenant:<9} {base}/{tenant}/");
+    }
+    app.run_until_stopped().await.map_err(|e| Failure::Other(e.into()))?;
+    Ok(())
 }
 
 pub async fn serve(settings: Settings) -> CliResult {

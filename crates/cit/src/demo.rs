@@ -1,5 +1,6 @@
 //! `cit demo`: the API on the embedded default with the five CIT partners of the seed report
-//! provisioned, and a platform admin whose credentials are printed. Running it again keeps the
+//! provisioned, their sites (cit-site, on CIT_SITE_LISTEN), and a platform admin whose
+//! credentials are printed. Running it again keeps the
 //! data and adds nothing twice.
 
 use cit_api::Settings;
@@ -37,6 +38,21 @@ pub async fn run(mut settings: Settings) -> CliResult {
     let listen = settings.listen.clone();
     let app = cit_api::Application::build_with_store(settings, store).await?;
     let base = format!("http://{}", crate::cli::with_port(&listen, app.port()));
+    // The partner sites, reading this API over HTTP like any other frontend.
+    let mut site_settings =
+        cit_site::SiteSettings::from_env().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    site_settings.api_url = base.clone();
+    let site_listen = site_settings.listen.clone();
+    // A busy site port leaves the API running alone rather than failing the demo.
+    let site = match cit_site::SiteApp::build(site_settings) {
+        Ok(site) => Some(site),
+        Err(e) => {
+            eprintln!("warning: the partner sites are not running: {e} (set CIT_SITE_LISTEN to another address)");
+            None
+        }
+    };
+    let site_base = site.as_ref().map(|s| format!("http://{}", crate::cli::with_port(&site_listen, s.port())));
+    let site_tenants = site.as_ref().map(cit_site::SiteApp::tenants).unwrap_or_default();
     println!();
     println!("cit demo is running");
     println!("  API:      {base}/api/v1/");
@@ -45,9 +61,23 @@ pub async fn run(mut settings: Settings) -> CliResult {
     println!("  admin:    {email} / {password}");
     println!("            ({admin_note})");
     println!("  try:      curl -s {base}/api/v1/t/lecce");
+    if let Some(site_base) = &site_base {
+        println!("  sites:    {site_base}/");
+        for tenant in &site_tenants {
+            println!("            {site_base}/{tenant}/");
+        }
+    }
     println!("Press Ctrl-C to stop.");
     println!();
-    app.run_until_stopped().await.map_err(|e| Failure::Other(e.into()))?;
+    let sites = async {
+        match site {
+            Some(site) => site.run_until_stopped().await,
+            None => Ok(()),
+        }
+    };
+    let (api, sites) = tokio::join!(app.run_until_stopped(), sites);
+    api.map_err(|e| Failure::Other(e.into()))?;
+    sites.map_err(|e| Failure::Other(e.into()))?;
     Ok(())
 }
 
