@@ -13,6 +13,8 @@ mod scoped;
 mod sessions;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -72,6 +74,14 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A sea-orm metric callback that counts statements.
+fn counter(queries: &Arc<AtomicU64>) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
+    let queries = queries.clone();
+    move |_| {
+        queries.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Pool sizes and timeouts. Defaults suit one API node.
 #[derive(Debug, Clone)]
 pub struct ConnectSettings {
@@ -101,6 +111,8 @@ pub struct Store {
     write: DatabaseConnection,
     read: DatabaseConnection,
     backend: Backend,
+    /// Statements run on either pool since `connect`: see [`Store::query_count`].
+    queries: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,21 +143,26 @@ impl Store {
                     .foreign_keys(true)
                     .busy_timeout(busy)
             };
+            let queries = Arc::new(AtomicU64::new(0));
             let mut w = ConnectOptions::new(url);
             w.max_connections(1).min_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(tune);
-            let write = Database::connect(w).await?;
+            let mut write = Database::connect(w).await?;
+            write.set_metric_callback(counter(&queries));
             let mut r = ConnectOptions::new(url);
             r.max_connections(settings.max_connections.clamp(1, 8)).sqlx_logging(false).map_sqlx_sqlite_opts(tune);
-            let read = Database::connect(r).await?;
-            Ok(Self { write, read, backend: Backend::Sqlite })
+            let mut read = Database::connect(r).await?;
+            read.set_metric_callback(counter(&queries));
+            Ok(Self { write, read, backend: Backend::Sqlite, queries })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut o = ConnectOptions::new(url);
             o.max_connections(settings.max_connections)
                 .connect_timeout(Duration::from_secs(10))
                 .acquire_timeout(Duration::from_secs(10))
                 .sqlx_logging(false);
-            let pool = Database::connect(o).await?;
-            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres })
+            let queries = Arc::new(AtomicU64::new(0));
+            let mut pool = Database::connect(o).await?;
+            pool.set_metric_callback(counter(&queries));
+            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres, queries })
         } else {
             Err(StoreError::Db(DbErr::Custom(
                 "unsupported database URL: use sqlite://path/to/file.db or postgres://user@host/db".into(),
@@ -155,6 +172,13 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many SQL statements this store (and its clones) has run since it connected, on
+    /// either pool, transactions included. Cheap to read; tests use the difference across a
+    /// request to prove that a query does not grow with the data (no N+1).
+    pub fn query_count(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// Applies pending migrations; returns how many ran.

@@ -6,7 +6,7 @@ use cit_core::content::{ContentType, Validated, slugify};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 use serde_json::{Value, json};
 
@@ -411,9 +411,14 @@ impl TenantStore<'_> {
 
     /// A page of entries and the cursor of the next page (None on the last one).
     pub async fn list_entries(&self, q: &ListQuery) -> StoreResult<(Vec<Entry>, Option<super::Cursor>)> {
-        self.visible(&q.statuses)?;
+        let (rows, more) = self.list_entries_with_cursors(q).await?;
+        let next = if more { rows.last().map(|(_, c)| c.clone()) } else { None };
+        Ok((rows.into_iter().map(|(e, _)| e).collect(), next))
+    }
+
+    /// The rows a list query selects before paging: its type, statuses, locale and filters.
+    fn list_select(&self, q: &ListQuery) -> Select<entry::Entity> {
         let backend = self.backend();
-        let ordering = Ordering::new(&q.sort, backend);
         let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
         let mut select = self
             .select::<entry::Entity>()
@@ -425,6 +430,17 @@ impl TenantStore<'_> {
         for f in &q.filters {
             select = select.filter(filter_condition(f, backend));
         }
+        select
+    }
+
+    /// A page of entries, each with its own cursor (for GraphQL edges), and whether more follow.
+    pub async fn list_entries_with_cursors(
+        &self,
+        q: &ListQuery,
+    ) -> StoreResult<(Vec<(Entry, super::Cursor)>, bool)> {
+        self.visible(&q.statuses)?;
+        let ordering = Ordering::new(&q.sort, self.backend());
+        let mut select = self.list_select(q);
         if let Some(cursor) = &q.after {
             let cond = ordering.after(cursor).ok_or(StoreError::Invalid {
                 field: "cursor",
@@ -446,8 +462,61 @@ impl TenantStore<'_> {
             .collect::<StoreResult<_>>()?;
         let more = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(100));
-        let next = if more { rows.last().map(|e| ordering.cursor_of(e)) } else { None };
-        Ok((rows, next))
+        let paged = rows
+            .into_iter()
+            .map(|e| {
+                let cursor = ordering.cursor_of(&e);
+                (e, cursor)
+            })
+            .collect();
+        Ok((paged, more))
+    }
+
+    /// How many entries a list query matches in all (its cursor and limit are ignored): one
+    /// `COUNT` with the same conditions as the page.
+    pub async fn count_list_entries(&self, q: &ListQuery) -> StoreResult<u64> {
+        self.visible(&q.statuses)?;
+        Ok(self.list_select(q).count(&self.store().read).await?)
+    }
+
+    /// The entries of several translation groups (every locale), in one query: for resolving
+    /// translations of a whole page at once.
+    pub async fn entries_in_groups(&self, groups: &[uuid::Uuid], statuses: &[EntryStatus]) -> StoreResult<Vec<Entry>> {
+        self.visible(statuses)?;
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        self.select::<entry::Entity>()
+            .filter(entry::Column::TranslationGroup.is_in(groups.iter().copied()))
+            .filter(entry::Column::Status.is_in(statuses))
+            .order_by_asc(entry::Column::Locale)
+            .all(&self.store().read)
+            .await?
+            .into_iter()
+            .map(Entry::try_from)
+            .collect()
+    }
+
+    /// The revisions of several entries, newest first within each, in one query: (entry id,
+    /// revision). Entries of other tenants have none here.
+    pub async fn revisions_of_entries(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<(uuid::Uuid, Revision)>> {
+        self.require_any(READ_ANY)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.select::<entry_revision::Entity>()
+            .filter(entry_revision::Column::EntryId.is_in(ids.iter().copied()))
+            .order_by_asc(entry_revision::Column::EntryId)
+            .order_by_desc(entry_revision::Column::Revision)
+            .all(&self.store().read)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let id = m.entry_id;
+                Revision::try_from(m).map(|r| (id, r))
+            })
+            .collect()
     }
 
     pub async fn revisions(&self, type_id: &str, id: uuid::Uuid) -> StoreResult<Vec<Revision>> {
