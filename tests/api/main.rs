@@ -5,6 +5,8 @@
 
 mod auth;
 mod bad_input;
+mod content;
+mod entries;
 mod operations;
 mod people;
 mod tenancy;

@@ -434,10 +434,7 @@ impl TenantStore<'_> {
     }
 
     /// A page of entries, each with its own cursor (for GraphQL edges), and whether more follow.
-    pub async fn list_entries_with_cursors(
-        &self,
-        q: &ListQuery,
-    ) -> StoreResult<(Vec<(Entry, super::Cursor)>, bool)> {
+    pub async fn list_entries_with_cursors(&self, q: &ListQuery) -> StoreResult<(Vec<(Entry, super::Cursor)>, bool)> {
         self.visible(&q.statuses)?;
         let ordering = Ordering::new(&q.sort, self.backend());
         let mut select = self.list_select(q);

@@ -184,6 +184,14 @@ impl From<CursorValue> for DbValue {
     }
 }
 
+/// sea-query's placeholder in custom SQL: `?` on SQLite, `$1` on PostgreSQL.
+fn ph(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    }
+}
+
 fn json_text(field: &FieldName) -> SimpleExpr {
     Expr::cust(format!(r#"("data" ->> '{}')"#, field.as_str()))
 }
@@ -239,10 +247,17 @@ fn array_contains(backend: Backend, field: &FieldName, value: &str) -> SimpleExp
     match backend {
         Backend::Postgres => {
             let needle = serde_json::json!([value]).to_string();
-            Expr::cust_with_values(format!(r#"(("data" -> '{}') @> CAST($1 AS jsonb))"#, field.as_str()), [needle])
+            Expr::cust_with_values(
+                format!(r#"(("data" -> '{}') @> CAST({} AS jsonb))"#, field.as_str(), ph(backend)),
+                [needle],
+            )
         }
         Backend::Sqlite => Expr::cust_with_values(
-            format!(r#"EXISTS (SELECT 1 FROM json_each("entries"."data", '$.{}') WHERE "value" = $1)"#, field.as_str()),
+            format!(
+                r#"EXISTS (SELECT 1 FROM json_each("entries"."data", '$.{}') WHERE "value" = {})"#,
+                field.as_str(),
+                ph(backend)
+            ),
             [value.to_owned()],
         ),
     }
@@ -288,7 +303,7 @@ pub(crate) fn filter_condition(f: &Filter, backend: Backend) -> SimpleExpr {
             } else {
                 format!("{}%", like_escape(&text))
             };
-            Expr::cust_with_exprs("LOWER($1)", [expr]).like(LikeExpr::new(pattern).escape('\\'))
+            Expr::cust_with_exprs(format!("LOWER({})", ph(backend)), [expr]).like(LikeExpr::new(pattern).escape('\\'))
         }
         Op::Null => expr.is_null(),
     }
@@ -351,7 +366,7 @@ fn key_exprs(sort: &[SortKey], backend: Backend) -> Vec<KeyExpr> {
                     ValueType::Number => {
                         let cast = json_number(backend, name);
                         keys.push(KeyExpr {
-                            sql: Expr::cust_with_exprs("COALESCE($1, 0)", [cast]),
+                            sql: Expr::cust_with_exprs(format!("COALESCE({}, 0)", ph(backend)), [cast]),
                             desc: k.desc,
                             value: Box::new(move |e| {
                                 CursorValue::N(e.data.get(&n2).and_then(serde_json::Value::as_f64).unwrap_or(0.0))
@@ -360,7 +375,7 @@ fn key_exprs(sort: &[SortKey], backend: Backend) -> Vec<KeyExpr> {
                     }
                     _ => {
                         keys.push(KeyExpr {
-                            sql: Expr::cust_with_exprs("COALESCE($1, '')", [json_text(name)]),
+                            sql: Expr::cust_with_exprs(format!("COALESCE({}, '')", ph(backend)), [json_text(name)]),
                             desc: k.desc,
                             value: Box::new(move |e| {
                                 CursorValue::S(match e.data.get(&n2) {
@@ -429,5 +444,63 @@ impl Ordering {
 
     pub(crate) fn cursor_of(&self, entry: &Entry) -> Cursor {
         Cursor { s: self.signature.clone(), k: self.keys.iter().map(|k| (k.value)(entry)).collect() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::entity::entry;
+    use sea_orm::{DbBackend, EntityTrait, QueryOrder, QueryTrait};
+
+    #[test]
+    fn custom_sql_uses_each_backends_placeholder() {
+        for (backend, db) in [(Backend::Sqlite, DbBackend::Sqlite), (Backend::Postgres, DbBackend::Postgres)] {
+            let sort = vec![SortKey {
+                target: Target::Data(FieldName::parse("count").unwrap(), ValueType::Number),
+                desc: true,
+            }];
+            let ordering = Ordering::new(&sort, backend);
+            let mut select = entry::Entity::find();
+            for (expr, desc) in ordering.order_by() {
+                select = if desc { select.order_by_desc(expr) } else { select.order_by_asc(expr) };
+            }
+            let filter = Filter {
+                target: Target::Data(FieldName::parse("tags").unwrap(), ValueType::Array),
+                op: Op::Contains,
+                value: FilterValue::Text("spid".into()),
+            };
+            let like = Filter {
+                target: Target::Sys(SysField::Slug),
+                op: Op::Contains,
+                value: FilterValue::Text("a_b".into()),
+            };
+            use sea_orm::QueryFilter;
+            let sql = select
+                .filter(filter_condition(&filter, backend))
+                .filter(filter_condition(&like, backend))
+                .build(db)
+                .to_string();
+            assert!(!sql.contains("$1") && !sql.contains("LOWER(?)") && !sql.contains("COALESCE(?"), "{sql}");
+            assert!(
+                sql.contains("'spid'") || sql.contains(r#"'[\"spid\"]'"#) || sql.contains(r#"'["spid"]'"#),
+                "{sql}"
+            );
+            assert!(sql.contains(r#"LOWER("slug")"#) && sql.contains("DESC"), "{sql}");
+        }
+    }
+
+    #[test]
+    fn descending_keys_sort_descending() {
+        let sort =
+            vec![SortKey { target: Target::Data(FieldName::parse("title").unwrap(), ValueType::Text), desc: true }];
+        let ordering = Ordering::new(&sort, Backend::Sqlite);
+        let mut select = entry::Entity::find();
+        for (expr, desc) in ordering.order_by() {
+            select = if desc { select.order_by_desc(expr) } else { select.order_by_asc(expr) };
+        }
+        let sql = select.build(DbBackend::Sqlite).to_string();
+        assert!(sql.contains(r#"COALESCE(("data" ->> 'title'), '') DESC"#), "{sql}");
     }
 }
