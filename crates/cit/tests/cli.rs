@@ -372,6 +372,7 @@ async fn production_mode_refuses_to_start_without_a_jwt_secret() {
 #[tokio::test]
 async fn the_demo_provisions_the_five_partners_once() {
     let db = TestDb::new().await;
+    let mut counts = Vec::new();
     for _ in 0..2 {
         let mut child = cit(&db)
             .arg("demo")
@@ -420,7 +421,103 @@ async fn the_demo_provisions_the_five_partners_once() {
             .unwrap();
         let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["avellino", "brescia", "genova", "lecce", "potenza"]);
+        // Demo content from the seed report, the same after a second run.
+        let news: Value = client
+            .get(format!("{base}/api/v1/t/lecce/entries/notizia?limit=100"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let titles: Vec<&str> =
+            news["data"].as_array().unwrap().iter().map(|e| e["data"]["title"].as_str().unwrap()).collect();
+        assert!(titles.contains(&"Webinar CIT Lecce #1"), "{titles:?}");
+        counts.push(news["data"].as_array().unwrap().len());
+        let services: Value = client
+            .get(format!("{base}/api/v1/t/genova/entries/servizio?limit=100"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        counts.push(services["data"].as_array().unwrap().len());
+        // The API documentation page is served by cit itself.
+        let docs = client.get(format!("{base}/api/v1/docs/")).send().await.unwrap();
+        assert_eq!(docs.status(), 200);
+        let page = docs.text().await.unwrap();
+        assert!(!page.contains("https://") && !page.contains("http://"), "no third-party assets: {page}");
         child.kill().unwrap();
         child.wait().unwrap();
     }
+    assert!(counts[0] >= 3 && counts[1] >= 3, "{counts:?}");
+    assert_eq!(counts[0..2], counts[2..4], "nothing added twice");
+}
+
+#[tokio::test]
+async fn schema_apply_prints_its_plan_is_idempotent_and_refuses_data_loss() {
+    let db = TestDb::new().await;
+    let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/presets/cit.toml");
+    assert_eq!(code(&run(&db, &["schema", "check", preset])), 0);
+    run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
+
+    let dry = run(&db, &["schema", "apply", "--tenant", "lecce", "--dry-run", preset]);
+    assert_eq!(code(&dry), 0, "{}", text(&dry));
+    assert!(text(&dry).contains("would change 10 thing(s)") && text(&dry).contains("+ type notizia"), "{}", text(&dry));
+    let first = run(&db, &["schema", "apply", "--tenant", "lecce", preset]);
+    assert!(text(&first).contains("lecce: changed 10 thing(s)"), "{}", text(&first));
+    let again = run(&db, &["schema", "apply", "--tenant", "lecce", preset]);
+    assert_eq!(code(&again), 0);
+    assert!(text(&again).contains("lecce: up to date"), "{}", text(&again));
+
+    // A tenant's own file on top of the preset adds a field.
+    let extra = db.dir.path().join("lecce.toml");
+    std::fs::write(
+        &extra,
+        "[types.notizia]\nsingular = \"Notizia\"\nplural = \"Notizie\"\nfields = [ { name = \"sottotitolo\", kind = \"string\", label = \"Sottotitolo\" } ]\n",
+    )
+    .unwrap();
+    let extra = extra.to_str().unwrap();
+    let added = run(&db, &["schema", "apply", "--tenant", "lecce", preset, extra]);
+    assert!(text(&added).contains("+ notizia.sottotitolo"), "{}", text(&added));
+
+    // Give the new field a value, then drop it: refused, nothing changes, unless forced.
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.base).await;
+    let created = client
+        .post(format!("{}/api/v1/t/lecce/entries/notizia", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"data": {"title": "Con sottotitolo", "sottotitolo": "da tenere"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let refused = run(&db, &["schema", "apply", "--tenant", "lecce", preset]);
+    assert_eq!(code(&refused), 4, "{}", text(&refused));
+    assert!(
+        text(&refused).contains("- notizia.sottotitolo") && text(&refused).contains("1 entries hold data"),
+        "{}",
+        text(&refused)
+    );
+    let kept: Value = client
+        .get(format!("{}/api/v1/t/lecce/entries/notizia?status=any", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["data"][0]["data"]["sottotitolo"], "da tenere");
+    let forced = run(&db, &["schema", "apply", "--tenant", "lecce", "--force", preset]);
+    assert_eq!(code(&forced), 0, "{}", text(&forced));
+
+    let broken = db.dir.path().join("broken.toml");
+    std::fs::write(&broken, "[types.x]\nsingular = \"X\"\nplural = \"X\"\nfields = [ { name = \"title\", kind = \"colour\", label = \"T\" } ]\n").unwrap();
+    let bad = run(&db, &["schema", "check", broken.to_str().unwrap()]);
+    assert_eq!(code(&bad), 2);
+    assert!(text(&bad).contains("colour"), "{}", text(&bad));
+    assert_eq!(code(&run(&db, &["schema", "apply", "--tenant", "nowhere", preset])), 3);
 }
