@@ -74,9 +74,34 @@ enum When {
     Time(DateTime<FixedOffset>),
 }
 
+/// Italian civil time (Europe/Rome): CET, or CEST from 01:00 UTC of the last Sunday of March to
+/// 01:00 UTC of the last Sunday of October (the EU rule since 1996).
+pub fn rome_offset(utc: DateTime<chrono::Utc>) -> FixedOffset {
+    use chrono::{Offset, TimeZone, Utc, Weekday};
+    let last_sunday = |month: u32| -> Option<DateTime<Utc>> {
+        let next_first = if month == 12 {
+            NaiveDate::from_ymd_opt(utc.year() + 1, 1, 1)?
+        } else {
+            NaiveDate::from_ymd_opt(utc.year(), month + 1, 1)?
+        };
+        let mut day = next_first.pred_opt()?;
+        while day.weekday() != Weekday::Sun {
+            day = day.pred_opt()?;
+        }
+        Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0)?).into()
+    };
+    let summer = match (last_sunday(3), last_sunday(10)) {
+        (Some(start), Some(end)) => utc >= start && utc < end,
+        _ => false,
+    };
+    let hours = if summer { 2 } else { 1 };
+    FixedOffset::east_opt(hours * 3600).unwrap_or(Utc.fix())
+}
+
 fn parse_when(raw: &str) -> Option<When> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Some(When::Time(t));
+        let utc = t.with_timezone(&chrono::Utc);
+        return Some(When::Time(utc.with_timezone(&rome_offset(utc))));
     }
     NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().map(When::Date)
 }
@@ -201,6 +226,12 @@ mod tests {
             "30 novembre 2020, ore 10:00"
         );
         assert_eq!(date_filter("2019-12-31".into(), Some("short".into())), "31/12/2019");
+        // Times are shown in Italian civil time, whatever offset the API uses.
+        assert_eq!(date_filter("2027-04-15T08:00:00Z".into(), Some("time".into())), "10:00");
+        assert_eq!(date_filter("2026-11-30T09:00:00Z".into(), Some("time".into())), "10:00");
+        assert_eq!(date_filter("2026-03-29T00:59:00Z".into(), Some("time".into())), "01:59");
+        assert_eq!(date_filter("2026-03-29T01:00:00Z".into(), Some("time".into())), "03:00");
+        assert_eq!(date_filter("2026-12-31T23:30:00Z".into(), None), "1 gennaio 2027");
         assert_eq!(date_filter("non una data".into(), None), "non una data");
     }
 
