@@ -1,0 +1,236 @@
+//! cit-site against a stand-in API over real HTTP: ETag revalidation, stale answers while the
+//! API is down, themed errors, host routing, template overrides and hostile paths.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use cit_site::{SiteApp, SiteSettings};
+use serde_json::{Value, json};
+
+/// A stand-in for the cit API: fixed JSON documents with strong ETags.
+struct FakeApi {
+    docs: HashMap<String, Value>,
+    full: AtomicUsize,
+    not_modified: AtomicUsize,
+}
+
+async fn fake(req: HttpRequest, api: web::Data<FakeApi>) -> HttpResponse {
+    let key = req.path().to_owned();
+    let Some(doc) = api.docs.get(&key) else {
+        return HttpResponse::NotFound().json(json!({"code": "not_found"}));
+    };
+    let etag = format!("\"{:x}\"", doc.to_string().len() * 31 + key.len());
+    if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        api.not_modified.fetch_add(1, Ordering::SeqCst);
+        return HttpResponse::NotModified().insert_header(("ETag", etag)).finish();
+    }
+    api.full.fetch_add(1, Ordering::SeqCst);
+    HttpResponse::Ok().insert_header(("ETag", etag)).json(doc)
+}
+
+fn entry(ty: &str, slug: &str, data: Value) -> Value {
+    json!({"id": format!("00000000-0000-7000-8000-{:012}", slug.len()), "type": ty, "locale": "it", "slug": slug,
+           "status": "published", "data": data, "html": {}, "published_at": "2026-11-01T09:00:00Z",
+           "updated_at": "2026-11-01T09:00:00Z"})
+}
+
+fn fake_docs() -> HashMap<String, Value> {
+    let service = entry(
+        "servizio",
+        "protocollo",
+        json!({"title": "Protocollo", "summary": "Protocollo informatico condiviso.", "category": "istanze-e-protocollo",
+               "access_channel": "online", "service_status": "attivo", "description": "d", "how_to": "h"}),
+    );
+    let mut docs = HashMap::new();
+    docs.insert("/api/v1/t/demo".into(), json!({"id": "demo", "name": "CIT Demo", "locales": ["it"]}));
+    docs.insert("/api/v1/t/demo/entries/servizio".into(), json!({"data": [service.clone()], "next_cursor": null}));
+    docs.insert("/api/v1/t/demo/entries/servizio/protocollo".into(), service);
+    for ty in ["notizia", "evento", "progetto", "argomento", "pagina", "ente", "luogo", "documento", "pillola"] {
+        docs.insert(format!("/api/v1/t/demo/entries/{ty}"), json!({"data": [], "next_cursor": null}));
+    }
+    docs
+}
+
+struct Running {
+    api: Arc<FakeApi>,
+    api_handle: actix_web::dev::ServerHandle,
+    site: String,
+    _themes: tempfile::TempDir,
+}
+
+fn base_theme() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/base").canonicalize().unwrap()
+}
+
+fn write_theme(dir: &Path, id: &str, primary: &str) {
+    let t = dir.join(id);
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        t.join("theme.toml"),
+        format!(
+            "name = \"CIT Demo\"\nbody = \"Comune di Esempio\"\nhosts = [\"demo.example\"]\n[colors]\nprimary = \"{primary}\"\nsecondary = \"#e0a800\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(t.join("logo.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"/>").unwrap();
+}
+
+async fn start() -> Running {
+    let api = Arc::new(FakeApi { docs: fake_docs(), full: AtomicUsize::new(0), not_modified: AtomicUsize::new(0) });
+    let data = web::Data::from(api.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(fake)))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+    let api_handle = server.handle();
+    tokio::spawn(server);
+
+    let themes = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(base_theme(), themes.path().join("base")).unwrap();
+    write_theme(themes.path(), "demo", "#9b1b30");
+    // A broken partner folder must not take the others down.
+    std::fs::create_dir_all(themes.path().join("broken")).unwrap();
+    std::fs::write(themes.path().join("broken/theme.toml"), "name = 1\n").unwrap();
+
+    let settings = SiteSettings {
+        listen: "127.0.0.1:0".into(),
+        api_url: format!("http://127.0.0.1:{port}"),
+        themes_dir: themes.path().to_path_buf(),
+        assets_dir: base_theme().join("node_modules/bootstrap-italia/dist"),
+        cache_ttl_secs: 0,
+        stale_max_secs: 3600,
+        api_timeout_secs: 2,
+        workers: 1,
+    };
+    let app = SiteApp::build(settings).unwrap();
+    let site = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Running { api, api_handle, site, _themes: themes }
+}
+
+async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let resp = reqwest::get(url).await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_revalidated_with_etags_and_served_stale_while_the_api_is_down() {
+    let app = start().await;
+    let (status, headers, body) = get(&format!("{}/demo/servizi", app.site)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Protocollo"));
+    assert!(headers.get("x-cit-stale").is_none());
+    let (full, revalidated) = (app.api.full.load(Ordering::SeqCst), app.api.not_modified.load(Ordering::SeqCst));
+
+    let (status, _, _) = get(&format!("{}/demo/servizi", app.site)).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.api.full.load(Ordering::SeqCst), full, "nothing changed: no full answer again");
+    assert!(app.api.not_modified.load(Ordering::SeqCst) > revalidated, "revalidated with If-None-Match");
+
+    app.api_handle.stop(true).await;
+    let (status, headers, body) = get(&format!("{}/demo/servizi", app.site)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("x-cit-stale").unwrap(), "1");
+    assert!(headers.get("warning").unwrap().to_str().unwrap().starts_with("110 "));
+    assert!(body.contains("data-cit=\"stale-notice\""));
+
+    let (status, headers, body) = get(&format!("{}/demo/servizi/protocollo", app.site)).await;
+    assert_eq!(status, 503, "never fetched, nothing cached");
+    assert_eq!(headers.get("retry-after").unwrap(), "30");
+    assert!(body.contains("Servizio momentaneamente non disponibile"));
+    assert!(body.contains("/_assets/themes/demo/logo.svg"), "the error page is themed");
+    assert!(!body.contains("Connection refused") && !body.contains("reqwest") && !body.contains(".rs:"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sites_are_found_by_host_name_or_path_and_unknown_ones_are_404() {
+    let app = start().await;
+    let client = reqwest::Client::new();
+    let by_host = client.get(format!("{}/servizi", app.site)).header("Host", "demo.example").send().await.unwrap();
+    assert_eq!(by_host.status().as_u16(), 200);
+    assert!(by_host.text().await.unwrap().contains("CIT Demo"));
+
+    let (status, _, _) = get(&format!("{}/broken/", app.site)).await;
+    assert_eq!(status, 404, "an invalid theme is skipped");
+    let (status, _, _) = get(&format!("{}/nessuno/", app.site)).await;
+    assert_eq!(status, 404);
+    let (status, _, index) = get(&format!("{}/", app.site)).await;
+    assert_eq!(status, 200);
+    assert!(index.contains("CIT Demo") && !index.contains("broken"));
+
+    let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = redirect.get(format!("{}/demo", app.site)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 301);
+    assert_eq!(r.headers().get("location").unwrap(), "/demo/");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_paths_and_parameters_get_clean_answers() {
+    let app = start().await;
+    for (path, want) in [
+        ("/_assets/themes/demo/theme.toml", 404),
+        ("/_assets/themes/demo/..%2ftheme.toml", 404),
+        ("/_assets/bi/../../package.json", 404),
+        ("/_assets/base/.hidden", 404),
+        ("/demo/servizi/%00", 404),
+        ("/demo/servizi/a%2fb", 404),
+        ("/demo/anteprima/servizio/protocollo", 403),
+        ("/demo/anteprima/servizio/protocollo?token=nope", 403),
+        ("/demo/anteprima/tipo-ignoto/x?token=cit_abc", 404),
+        ("/demo/servizi?argomento=non-esiste", 404),
+        ("/demo/notizie?cursor=%FF%FE", 200),
+        ("/demo/a/b/c/d/e/f/g/h", 404),
+    ] {
+        let (status, _, body) = get(&format!("{}{path}", app.site)).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(!body.contains("panicked"), "{path}");
+    }
+    let long = "x".repeat(5000);
+    let (status, _, _) = get(&format!("{}/demo/{long}", app.site)).await;
+    assert!(status == 404 || status == 414 || status == 400, "{status}");
+    let form = reqwest::Client::new()
+        .post(format!("{}/demo/valutazione", app.site))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("rating=9&page=//evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status().as_u16(), 200);
+    let text = form.text().await.unwrap();
+    assert!(!text.contains("evil.example"), "the return link stays on the site");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_template_overrides_the_base_one_and_assets_are_served() {
+    let app = start().await;
+    let templates = app._themes.path().join("demo/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("services.html"),
+        "{% extends \"base.html\" %}{% block content %}<h1>Catalogo su misura</h1>{% endblock %}",
+    )
+    .unwrap();
+    let (status, _, body) = get(&format!("{}/demo/servizi", app.site)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>Catalogo su misura</h1>"));
+
+    let (status, headers, css) = get(&format!("{}/_assets/themes/demo/theme.css", app.site)).await;
+    assert_eq!(status, 200);
+    assert!(headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/css"));
+    assert!(css.contains("--cit-primary:#9b1b30"));
+    let (status, headers, _) = get(&format!("{}/_assets/themes/demo/logo.svg", app.site)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("content-type").unwrap(), "image/svg+xml");
+    let (status, _, _) = get(&format!("{}/_assets/base/site.css", app.site)).await;
+    assert_eq!(status, 200);
+}
