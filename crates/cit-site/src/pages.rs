@@ -153,6 +153,8 @@ pub struct Ctx {
     pub query: HashMap<String, String>,
     /// Set when any answer came from the cache after the API failed.
     pub stale: Cell<bool>,
+    /// Answers already fetched during this request.
+    pub seen: std::cell::RefCell<HashMap<String, Fetched>>,
 }
 
 fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -178,9 +180,18 @@ fn q<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
 impl Ctx {
     async fn fetch(&self, path: &str, query: Vec<(String, String)>, token: Option<&str>) -> Result<Fetched, ApiError> {
         let url = self.state.api.url(path, &query)?;
+        // The same document asked twice in one request (the layout and the page both need the
+        // profile and the page tree) is fetched once.
+        let key = token.is_none().then(|| url.to_string());
+        if let Some(hit) = key.as_ref().and_then(|k| self.seen.borrow().get(k).cloned()) {
+            return Ok(hit);
+        }
         let fetched = self.state.api.get(url, token).await?;
         if fetched.stale {
             self.stale.set(true);
+        }
+        if let Some(k) = key {
+            self.seen.borrow_mut().insert(k, fetched.clone());
         }
         Ok(fetched)
     }
@@ -362,8 +373,8 @@ pub async fn home(cx: &Ctx) -> PageResult {
         cx.list("evento", q(&[("sort", "start"), ("limit", "3"), ("filter[start][gte]", &now), ("expand", "place")]));
     let projects =
         cx.list("progetto", q(&[("sort", "title"), ("limit", "3"), ("filter[project_status][ne]", "concluso")]));
-    let (services, news, events, projects) = (services.await?, news.await?, events.await?, projects.await?);
-    let topics = cx.topics().await?;
+    let (services, news, events, projects, topics) = tokio::join!(services, news, events, projects, cx.topics());
+    let (services, news, events, projects, topics) = (services?, news?, events?, projects?, topics?);
     let description = cx.theme.file.description.clone();
     let mut page = Page::new("home.html", cx.theme.file.name.clone())
         .describe(description.as_deref())
@@ -516,7 +527,8 @@ pub async fn events(cx: &Ctx) -> PageResult {
         cx.list("evento", q(&[("sort", "start"), ("limit", "50"), ("filter[start][gte]", &now), ("expand", "place")]));
     let past =
         cx.list("evento", q(&[("sort", "-start"), ("limit", "20"), ("filter[start][lt]", &now), ("expand", "place")]));
-    let (upcoming, past) = (upcoming.await?, past.await?);
+    let (upcoming, past) = tokio::join!(upcoming, past);
+    let (upcoming, past) = (upcoming?, past?);
     let page = Page::new("events.html", "Eventi")
         .crumbs(&[(HOME, Some("/")), ("Eventi", None)])
         .section("eventi")

@@ -247,6 +247,7 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<SiteState
         path: rest.clone(),
         query: query_map(&req),
         stale: std::cell::Cell::new(false),
+        seen: std::cell::RefCell::new(HashMap::new()),
     };
     let is_post = req.method() == actix_web::http::Method::POST;
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
