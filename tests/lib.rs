@@ -105,7 +105,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// `CIT_TEST_LOG=debug cargo test …` shows the server's logs (internal errors included).
+fn init_logging() {
+    if let Ok(filter) = std::env::var("CIT_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logging();
     let db = TestDb::new().await;
     let mut settings = test_settings(&db);
     tweak(&mut settings);

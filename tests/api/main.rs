@@ -9,4 +9,5 @@ mod content;
 mod entries;
 mod operations;
 mod people;
+mod search;
 mod tenancy;

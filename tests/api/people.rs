@@ -104,7 +104,8 @@ async fn the_audit_log_says_who_did_what() {
     assert_eq!(too_many.status, 422);
     assert_eq!(too_many.field(), "limit");
     let nonsense = app.get("/api/v1/t/lecce/audit?limit=abc", Some(&admin)).await;
-    assert_eq!(nonsense.status, 422);
+    assert_eq!(nonsense.status, 400);
+    assert_eq!(nonsense.code(), "invalid_query");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, content_types, entries, members, ops, tenants, tokens};
+use crate::routes::{auth, content_types, entries, members, ops, search, tenants, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use crate::routes::{auth, content_types, entries, members, ops, tenants, tokens}
         content_types::list, content_types::get_one, content_types::versions, content_types::put_one, content_types::delete_one,
         entries::list, entries::get_one, entries::create, entries::update, entries::remove,
         entries::revisions, entries::diff, entries::restore,
+        search::search,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&BearerAuth),

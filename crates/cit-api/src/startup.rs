@@ -15,7 +15,7 @@ use cit_core::{Actor, Email, Password, PlatformAction, authorize_platform};
 use cit_store::{ConnectSettings, NewUser, Store};
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::settings::Settings;
@@ -39,6 +39,10 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let applied = store.migrate().await.context("cannot apply the database migrations")?;
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");
+    }
+    let indexed = store.index_missing().await.context("cannot build the search index")?;
+    if indexed > 0 {
+        tracing::info!(indexed, "indexed entries for search");
     }
     Ok(store)
 }
@@ -71,7 +75,7 @@ pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
 }
 
 fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::Validation(vec![FieldError::new("(query)", "invalid_query", err.to_string())]).into()
+    ApiError::BadRequest { code: "invalid_query", detail: err.to_string() }.into()
 }
 
 fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
@@ -114,6 +118,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(content_types::get_one)
         .service(content_types::put_one)
         .service(content_types::delete_one)
+        .service(search::search)
         .service(entries::list)
         .service(entries::create)
         .service(entries::revisions)

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod content;
 pub mod error;
+pub mod search;
 pub mod types;
 
 pub use access::{

@@ -23,7 +23,8 @@ use sea_orm_migration::MigratorTrait;
 
 pub use content::{
     ApplyReport, Cursor, DataIssue, Entry, EntryChange, EntryStatus, Filter, FilterValue, ListQuery, NewEntry, Op,
-    PlannedChange, Revision, ScheduleReport, SortKey, StoredType, SysField, Target, ValueType,
+    PlannedChange, Revision, ScheduleReport, SearchHit, SearchQuery, SearchResults, SortKey, StoredType, SysField,
+    Target, ValueType,
 };
 pub use records::*;
 pub use scoped::TenantStore;

@@ -5,6 +5,7 @@ pub mod content_types;
 pub mod entries;
 pub mod members;
 pub mod ops;
+pub mod search;
 pub mod tenants;
 pub mod tokens;
 

@@ -226,6 +226,7 @@ impl TenantStore<'_> {
         .await
         .map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
         self.insert_revision(&txn, &model, "created").await?;
+        super::search::index_entry(&txn, self.backend(), ct, &model).await?;
         self.audit_on(
             &txn,
             "entry.create",
@@ -317,6 +318,7 @@ impl TenantStore<'_> {
         let updated =
             model.update(&txn).await.map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
         self.insert_revision(&txn, &updated, &note).await?;
+        super::search::index_entry(&txn, self.backend(), ct, &updated).await?;
         self.audit_on(
             &txn,
             &format!("entry.{}", note.split(':').next().unwrap_or("update")),

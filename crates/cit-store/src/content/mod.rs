@@ -3,6 +3,7 @@
 mod entries;
 pub mod query;
 mod schedule;
+pub mod search;
 mod types;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use serde_json::{Map, Value};
 
 pub use query::{Cursor, Filter, FilterValue, ListQuery, Op, SortKey, SysField, Target, ValueType};
 pub use schedule::ScheduleReport;
+pub use search::{SearchHit, SearchQuery, SearchResults};
 pub use types::{ApplyReport, PlannedChange};
 
 use crate::StoreError;

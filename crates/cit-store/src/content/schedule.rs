@@ -81,6 +81,7 @@ impl Store {
             return Ok(false);
         }
         let after = entry::Entity::find_by_id(e.id).one(&txn).await?.ok_or(StoreError::NotFound("entry"))?;
+        super::search::set_status(&txn, after.id, &after.status).await?;
         let note = if to == "published" { "scheduled_publish" } else { "scheduled_unpublish" };
         entry_revision::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),

@@ -223,7 +223,8 @@ impl TenantStore<'_> {
         Ok(())
     }
 
-    /// Drops from every entry of the type the keys that are no longer fields.
+    /// Drops from every entry of the type the keys that are no longer fields, and rewrites
+    /// their search documents for the new model.
     async fn strip_removed_fields(
         &self,
         conn: &impl ConnectionTrait,
@@ -231,17 +232,19 @@ impl TenantStore<'_> {
         ct: &ContentType,
     ) -> StoreResult<()> {
         let rows = self.select::<entry::Entity>().filter(entry::Column::TypeId.eq(api_id)).all(conn).await?;
-        for row in rows {
-            let Value::Object(mut data) = row.data.clone() else { continue };
-            let before = data.len();
-            data.retain(|k, _| ct.field(k).is_some());
-            if data.len() != before {
-                self.update::<entry::Entity>()
-                    .col_expr(entry::Column::Data, Expr::value(Value::Object(data)))
-                    .filter(entry::Column::Id.eq(row.id))
-                    .exec(conn)
-                    .await?;
+        for mut row in rows {
+            if let Value::Object(data) = &mut row.data {
+                let before = data.len();
+                data.retain(|k, _| ct.field(k).is_some());
+                if data.len() != before {
+                    self.update::<entry::Entity>()
+                        .col_expr(entry::Column::Data, Expr::value(row.data.clone()))
+                        .filter(entry::Column::Id.eq(row.id))
+                        .exec(conn)
+                        .await?;
+                }
             }
+            super::search::index_entry(conn, self.store().backend, ct, &row).await?;
         }
         Ok(())
     }
