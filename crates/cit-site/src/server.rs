@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::api::ApiClient;
 use crate::pages::{self, Answer, Ctx, Page, SiteError, Tree};
 use crate::settings::SiteSettings;
-use crate::theme::{Theme, Themes};
+use crate::theme::Themes;
 
 /// What every request shares.
 pub struct SiteState {
@@ -235,7 +235,7 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<SiteState
                 }
                 (t, base, rest)
             }
-            None if path == "/" => return platform_index(&state, &themes, &req),
+            None if path == "/" => return platform_index(&themes, &req),
             None => return platform_error(&themes, 404),
         },
     };
@@ -489,8 +489,7 @@ fn fallback_html(status: u16, title: &str, message: &str) -> String {
     )
 }
 
-fn platform_index(state: &SiteState, themes: &Themes, req: &HttpRequest) -> HttpResponse {
-    let _ = state;
+fn platform_index(themes: &Themes, req: &HttpRequest) -> HttpResponse {
     let sites: Vec<Value> = themes
         .by_tenant
         .values()
@@ -528,10 +527,4 @@ fn platform_error(themes: &Themes, status: u16) -> HttpResponse {
         .body(html);
     security_headers(resp.headers_mut());
     resp
-}
-
-/// Not used by the router: kept so that a theme can be checked from tests.
-pub fn render_for_test(theme: &Theme, template: &str, ctx: Value) -> Result<String, minijinja::Error> {
-    let Value::Object(map) = ctx else { return render(&theme.env, template, Map::new()) };
-    render(&theme.env, template, map)
 }

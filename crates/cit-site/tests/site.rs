@@ -234,3 +234,21 @@ async fn a_partner_template_overrides_the_base_one_and_assets_are_served() {
     let (status, _, _) = get(&format!("{}/_assets/base/site.css", app.site)).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_template_is_a_themed_500_without_details() {
+    let app = start().await;
+    let templates = app._themes.path().join("demo/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("projects.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ 1 / 0 }}{% endblock %}",
+    )
+    .unwrap();
+    let (status, headers, body) = get(&format!("{}/demo/progetti", app.site)).await;
+    assert_eq!(status, 500);
+    assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+    assert!(body.contains("Errore del sito"), "{body}");
+    assert!(body.contains("/_assets/themes/demo/logo.svg"), "themed");
+    assert!(!body.contains("projects.html") && !body.contains("division"), "no internal detail: {body}");
+}
