@@ -19,6 +19,9 @@ pub enum ApiError {
     /// The API answered 401 or 403 (e.g. a preview token that is wrong or lacks the scope).
     #[error("not allowed ({0})")]
     Denied(u16),
+    /// The API refused the request as malformed (e.g. a cursor a visitor edited by hand).
+    #[error("bad request")]
+    BadRequest,
     /// The API could not be reached or answered an error, and nothing usable was cached.
     #[error("the content API is unavailable: {0}")]
     Unavailable(String),
@@ -128,6 +131,7 @@ impl ApiClient {
                 s if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN => {
                     return Err(ApiError::Denied(s.as_u16()));
                 }
+                StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => return Err(ApiError::BadRequest),
                 s => format!("status {s}"),
             },
             Err(e) => e.to_string(),

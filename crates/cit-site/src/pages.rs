@@ -59,6 +59,8 @@ impl From<ApiError> for SiteError {
         match e {
             ApiError::NotFound => SiteError::NotFound,
             ApiError::Denied(_) => SiteError::Denied,
+            // Only what a visitor typed (a cursor, a filter) can make a request malformed.
+            ApiError::BadRequest => SiteError::NotFound,
             ApiError::Unavailable(m) => SiteError::Unavailable(m),
         }
     }
@@ -473,10 +475,7 @@ pub async fn news(cx: &Ctx) -> PageResult {
     if let Some(c) = &cursor {
         query.push(("cursor".into(), c.clone()));
     }
-    let list = match cx.list("notizia", query).await {
-        Err(SiteError::Unavailable(m)) if cursor.is_some() && m.contains("400") => return Err(SiteError::NotFound),
-        other => other?,
-    };
+    let list = cx.list("notizia", query).await?;
     let page = Page::new("news.html", "Notizie")
         .crumbs(&[(HOME, Some("/")), ("Notizie", None)])
         .section("notizie")

@@ -20,6 +20,9 @@ struct FakeApi {
 
 async fn fake(req: HttpRequest, api: web::Data<FakeApi>) -> HttpResponse {
     let key = req.path().to_owned();
+    if req.query_string().contains("cursor=bad") {
+        return HttpResponse::BadRequest().json(json!({"code": "invalid_query"}));
+    }
     let Some(doc) = api.docs.get(&key) else {
         return HttpResponse::NotFound().json(json!({"code": "not_found"}));
     };
@@ -189,6 +192,7 @@ async fn hostile_paths_and_parameters_get_clean_answers() {
         ("/demo/anteprima/tipo-ignoto/x?token=cit_abc", 404),
         ("/demo/servizi?argomento=non-esiste", 404),
         ("/demo/notizie?cursor=%FF%FE", 200),
+        ("/demo/notizie?cursor=bad", 404),
         ("/demo/a/b/c/d/e/f/g/h", 404),
     ] {
         let (status, _, body) = get(&format!("{}{path}", app.site)).await;
