@@ -61,7 +61,7 @@ async fn every_field_kind_accepts_what_it_should_and_refuses_the_rest() {
         "title": "Prova completa", "code": "ABC", "notes": "due\nrighe", "body": "**grassetto**",
         "count": 10, "price": 12.5, "active": false, "day": "2026-02-28", "at": "2026-03-01T10:00:00+01:00",
         "level": "avanzato", "handle": "una-prova", "mail": "Uff.CIT@Comune.Lecce.IT", "site": "https://cit.comune.lecce.it/servizi",
-        "cover": uuid, "topic": topic_id, "topics": [topic_id], "tags": [" spid ", "pagopa", "spid"],
+        "topic": topic_id, "topics": [topic_id], "tags": [" spid ", "pagopa", "spid"],
         "geo": {"lat": 40.35, "lon": 18.17}, "extra": {"any": ["thing", 1]}
     });
     let created = app.post("/api/v1/t/lecce/entries/prova", Some(&root), json!({"data": good})).await;
@@ -100,6 +100,7 @@ async fn every_field_kind_accepts_what_it_should_and_refuses_the_rest() {
         ("site", json!("ftp://cit.example"), "invalid_url"),
         ("site", json!("javascript:alert(1)"), "invalid_url"),
         ("cover", json!("not-a-uuid"), "invalid_id"),
+        ("cover", json!(uuid), "media_not_found"),
         ("topic", json!(12), "invalid_type"),
         ("topics", json!([topic_id, topic_id]), "duplicate"),
         ("topics", json!([uuid, uuid, uuid, uuid]), "too_many"),

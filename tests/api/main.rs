@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod content;
 mod entries;
+mod media;
 mod operations;
 mod people;
 mod search;

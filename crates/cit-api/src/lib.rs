@@ -5,6 +5,7 @@ pub mod clock;
 pub mod error;
 pub mod extract;
 pub mod http_cache;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod render;

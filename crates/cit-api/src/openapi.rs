@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, content_types, entries, members, ops, search, tenants, tokens};
+use crate::routes::{auth, content_types, entries, media, members, ops, search, tenants, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,7 @@ use crate::routes::{auth, content_types, entries, members, ops, search, tenants,
         entries::list, entries::get_one, entries::create, entries::update, entries::remove,
         entries::revisions, entries::diff, entries::restore,
         search::search,
+        media::upload, media::list, media::get_one, media::file, media::remove,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&BearerAuth),
@@ -31,6 +32,7 @@ use crate::routes::{auth, content_types, entries, members, ops, search, tenants,
         (name = "members", description = "People of a tenant and their roles"),
         (name = "tokens", description = "API tokens of a tenant"),
         (name = "content", description = "Content types and entries"),
+        (name = "media", description = "The media library"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

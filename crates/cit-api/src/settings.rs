@@ -135,6 +135,8 @@ pub struct Settings {
     pub workers: usize,
     /// How often the scheduler publishes due entries, in seconds; 0 turns it off.
     pub scheduler_interval_secs: u64,
+    /// Uploads, quotas and where the files are kept.
+    pub media: crate::media::MediaSettings,
 }
 
 impl Default for Settings {
@@ -159,6 +161,7 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             workers: 0,
             scheduler_interval_secs: 5,
+            media: crate::media::MediaSettings::default(),
         }
     }
 }

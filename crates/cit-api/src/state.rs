@@ -21,6 +21,8 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     pub metrics: Metrics,
     pub clock: Arc<dyn Clock>,
+    /// Where media bytes live.
+    pub media: Arc<dyn object_store::ObjectStore>,
 }
 
 pub type State = actix_web::web::Data<AppState>;
@@ -29,9 +31,10 @@ impl AppState {
     pub fn new(store: Store, settings: Settings, metrics: Metrics, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
         let jwt = Jwt::from_settings(&settings)?;
         let passwords = Passwords::new(&settings.password_hashing)?;
+        let media = crate::media::open_storage(&settings)?;
         let l = &settings.login_limit;
         let login_limiter = LoginLimiter::new(l.per_account, l.per_address, Duration::from_secs(l.window_secs));
-        Ok(Arc::new(Self { store, settings, jwt, passwords, login_limiter, metrics, clock }))
+        Ok(Arc::new(Self { store, settings, jwt, passwords, login_limiter, metrics, clock, media }))
     }
 
     /// Loads the tenant named in the path (404 when missing or malformed) and works out who the

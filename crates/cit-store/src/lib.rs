@@ -6,6 +6,7 @@
 
 pub mod content;
 mod entity;
+mod media;
 mod migration;
 mod platform;
 mod records;
@@ -26,6 +27,7 @@ pub use content::{
     PlannedChange, Revision, ScheduleReport, SearchHit, SearchQuery, SearchResults, SortKey, StoredType, SysField,
     Target, ValueType,
 };
+pub use media::{MediaItem, NewMedia};
 pub use records::*;
 pub use scoped::TenantStore;
 

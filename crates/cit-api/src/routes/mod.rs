@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod content_types;
 pub mod entries;
+pub mod media;
 pub mod members;
 pub mod ops;
 pub mod search;

@@ -66,6 +66,26 @@ impl TenantStore<'_> {
                 }
             }
         }
+        let media_ids: Vec<uuid::Uuid> = data.media.iter().map(|(_, id)| *id).collect();
+        if !media_ids.is_empty() {
+            let found: Vec<uuid::Uuid> = self
+                .select::<crate::entity::media::Entity>()
+                .select_only()
+                .column(crate::entity::media::Column::Id)
+                .filter(crate::entity::media::Column::Id.is_in(media_ids))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            for (field, id) in &data.media {
+                if !found.contains(id) {
+                    issues.push(DataIssue {
+                        path: field.clone(),
+                        code: "media_not_found",
+                        message: format!("no media with id {id}"),
+                    });
+                }
+            }
+        }
         for (field, value) in &data.unique {
             let cond = unique_condition(self.backend(), field, value);
             let mut q = self

@@ -6,6 +6,7 @@ pub mod content_type;
 pub mod content_type_version;
 pub mod entry;
 pub mod entry_revision;
+pub mod media;
 pub mod membership;
 pub mod refresh_token;
 pub mod session;

@@ -1,0 +1,206 @@
+//! Media metadata of one tenant. The bytes live in the media storage (cit-api); this is the
+//! catalogue: what exists, how big, and who uses it.
+
+use chrono::{DateTime, Utc};
+use cit_core::Action;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use serde_json::json;
+
+use crate::entity::{entry, media};
+use crate::scoped::{TenantOwned, TenantStore};
+use crate::{StoreError, StoreResult};
+
+impl TenantOwned for media::Entity {
+    fn tenant_column() -> Self::Column {
+        media::Column::TenantId
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaItem {
+    pub id: uuid::Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub title: String,
+    pub alt: Option<String>,
+    pub credits: Option<String>,
+    pub licence: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<media::Model> for MediaItem {
+    fn from(m: media::Model) -> Self {
+        Self {
+            id: m.id,
+            filename: m.filename,
+            content_type: m.content_type,
+            size: m.size,
+            sha256: m.sha256,
+            title: m.title,
+            alt: m.alt,
+            credits: m.credits,
+            licence: m.licence,
+            width: m.width,
+            height: m.height,
+            created_by: m.created_by,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A file already stored under `id`, to be catalogued.
+#[derive(Debug, Clone)]
+pub struct NewMedia {
+    pub id: uuid::Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub title: String,
+    pub alt: Option<String>,
+    pub credits: Option<String>,
+    pub licence: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+const WRITE: &[Action] = &[Action::WriteContent, Action::PublishContent];
+
+impl TenantStore<'_> {
+    /// Bytes used by the tenant's media.
+    pub async fn media_usage(&self) -> StoreResult<i64> {
+        let sum: Option<Option<i64>> = self
+            .select::<media::Entity>()
+            .select_only()
+            .column_as(Expr::cust("CAST(COALESCE(SUM(\"size\"), 0) AS BIGINT)"), "total")
+            .into_tuple()
+            .one(&self.store().read)
+            .await?;
+        Ok(sum.flatten().unwrap_or(0))
+    }
+
+    /// Catalogues a stored file if the tenant stays within `quota` bytes; the check and the
+    /// insert are one transaction.
+    pub async fn add_media(&self, new: NewMedia, quota: i64) -> StoreResult<MediaItem> {
+        self.require_any(WRITE)?;
+        let txn = self.store().write.begin().await?;
+        let used: Option<Option<i64>> = self
+            .select::<media::Entity>()
+            .select_only()
+            .column_as(Expr::cust("CAST(COALESCE(SUM(\"size\"), 0) AS BIGINT)"), "total")
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        let used = used.flatten().unwrap_or(0);
+        if used + new.size > quota {
+            return Err(StoreError::Rule {
+                code: "quota_exceeded",
+                message: format!(
+                    "the tenant's media quota is {quota} bytes; {used} are used and this file has {}",
+                    new.size
+                ),
+            });
+        }
+        let model = media::ActiveModel {
+            id: Set(new.id),
+            tenant_id: Set(self.tenant().to_string()),
+            filename: Set(new.filename),
+            content_type: Set(new.content_type),
+            size: Set(new.size),
+            sha256: Set(new.sha256),
+            title: Set(new.title),
+            alt: Set(new.alt),
+            credits: Set(new.credits),
+            licence: Set(new.licence),
+            width: Set(new.width),
+            height: Set(new.height),
+            created_by: Set(self.access().actor().to_owned()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        self.audit_on(
+            &txn,
+            "media.upload",
+            ("media", &model.id.to_string()),
+            json!({"filename": model.filename, "size": model.size}),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(model.into())
+    }
+
+    pub async fn media(&self, id: uuid::Uuid) -> StoreResult<Option<MediaItem>> {
+        Ok(self
+            .select::<media::Entity>()
+            .filter(media::Column::Id.eq(id))
+            .one(&self.store().read)
+            .await?
+            .map(MediaItem::from))
+    }
+
+    pub async fn media_list(&self, limit: u64, offset: u64) -> StoreResult<Vec<MediaItem>> {
+        Ok(self
+            .select::<media::Entity>()
+            .order_by_desc(media::Column::CreatedAt)
+            .limit(limit)
+            .offset(offset)
+            .all(&self.store().read)
+            .await?
+            .into_iter()
+            .map(MediaItem::from)
+            .collect())
+    }
+
+    /// Ids among `ids` that are media of this tenant.
+    pub async fn existing_media(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<uuid::Uuid>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .select::<media::Entity>()
+            .select_only()
+            .column(media::Column::Id)
+            .filter(media::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.store().read)
+            .await?)
+    }
+
+    /// How many entries mention the file.
+    pub async fn media_uses(&self, id: uuid::Uuid) -> StoreResult<u64> {
+        let needle = format!("%{id}%");
+        Ok(self
+            .select::<entry::Entity>()
+            .filter(Expr::cust("CAST(\"data\" AS TEXT)").like(needle))
+            .count(&self.store().read)
+            .await?)
+    }
+
+    /// Removes a file from the catalogue unless an entry uses it (409 `in_use`).
+    pub async fn remove_media(&self, id: uuid::Uuid) -> StoreResult<MediaItem> {
+        self.require_any(&[Action::PublishContent])?;
+        let found = self.media(id).await?.ok_or(StoreError::NotFound("media"))?;
+        let uses = self.media_uses(id).await?;
+        if uses > 0 {
+            return Err(StoreError::Rule {
+                code: "in_use",
+                message: format!("{uses} entries use this file; remove it from them first"),
+            });
+        }
+        let txn = self.store().write.begin().await?;
+        self.delete::<media::Entity>().filter(media::Column::Id.eq(id)).exec(&txn).await?;
+        self.audit_on(&txn, "media.delete", ("media", &id.to_string()), json!({"filename": found.filename})).await?;
+        txn.commit().await?;
+        Ok(found)
+    }
+}

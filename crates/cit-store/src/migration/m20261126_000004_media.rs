@@ -1,0 +1,76 @@
+//! The media library: one row per uploaded file; the bytes live in the media storage.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Tenants {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum Media {
+    Table,
+    Id,
+    TenantId,
+    Filename,
+    ContentType,
+    Size,
+    Sha256,
+    Title,
+    Alt,
+    Credits,
+    Licence,
+    Width,
+    Height,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(Media::Table)
+                .col(uuid(Media::Id).primary_key())
+                .col(string_len(Media::TenantId, 40))
+                .col(string_len(Media::Filename, 255))
+                .col(string_len(Media::ContentType, 128))
+                .col(big_integer(Media::Size))
+                .col(string_len(Media::Sha256, 64))
+                .col(string_len(Media::Title, 255))
+                .col(string_len_null(Media::Alt, 500))
+                .col(string_len_null(Media::Credits, 255))
+                .col(string_len_null(Media::Licence, 100))
+                .col(integer_null(Media::Width))
+                .col(integer_null(Media::Height))
+                .col(string_len(Media::CreatedBy, 64))
+                .col(timestamp_with_time_zone(Media::CreatedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(Media::Table, Media::TenantId)
+                        .to(Tenants::Table, Tenants::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_media_tenant_created")
+                .table(Media::Table)
+                .col(Media::TenantId)
+                .col(Media::CreatedAt)
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(Media::Table).to_owned()).await
+    }
+}
