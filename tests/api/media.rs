@@ -177,7 +177,9 @@ async fn documents_and_svg_are_never_served_as_pages() {
 async fn lies_bombs_scripts_and_oversized_uploads_are_refused_and_nothing_is_stored() {
     let app = spawn_app_with(|s| s.media.max_bytes = 20_000).await;
     let root = with_types(&app).await;
-    let cases: Vec<(&str, &str, Vec<u8>, Option<&str>, u16, &str, &str)> = vec![
+    // (file name, declared type, bytes, alt, status, field, code)
+    type Case = (&'static str, &'static str, Vec<u8>, Option<&'static str>, u16, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         ("foto.pdf", "application/pdf", png(8, 8), None, 422, "file", "type_mismatch"),
         ("foto.png", "image/png", PDF.to_vec(), Some("x"), 422, "file", "type_mismatch"),
         (
