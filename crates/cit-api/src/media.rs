@@ -164,7 +164,7 @@ impl Kind {
 
 /// The kind of a file from its bytes, or None when it is none of the accepted kinds.
 pub fn sniff(bytes: &[u8]) -> Option<Kind> {
-    if let Some(t) = infer::get(bytes) {
+    if let Some(t) = infer::get(bytes).filter(|t| !t.mime_type().ends_with("xml")) {
         return Some(match t.mime_type() {
             "image/png" => Kind::Png,
             "image/jpeg" => Kind::Jpeg,
