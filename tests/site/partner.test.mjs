@@ -115,7 +115,7 @@ test('a partner template overrides the base one', async () => {
 
 test('with the API down, seen pages are served from cache marked stale; unseen ones get a themed error page', async () => {
   // Seen while the API is up.
-  for (const p of ['/', '/servizi']) {
+  for (const p of ['/', '/servizi', '/eventi']) {
     const r = await fetch(`${siteBase}/bari${p}`);
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-cit-stale'), null);
@@ -132,6 +132,9 @@ test('with the API down, seen pages are served from cache marked stale; unseen o
   assert.match(await page.locator('h1').innerText(), /CIT Bari/);
   let axe = await new AxeBuilder({ page }).withTags(WCAG).analyze();
   assert.deepEqual(axe.violations.map((v) => v.id), []);
+  const events = await page.goto(`${siteBase}/bari/eventi`);
+  assert.equal(events.status(), 200, 'a page whose query depends on the date is cached too');
+  assert.equal(events.headers()['x-cit-stale'], '1');
 
   const unseen = await page.goto(`${siteBase}/bari/notizie/mai-vista`);
   assert.equal(unseen.status(), 503);

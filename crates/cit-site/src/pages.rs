@@ -171,6 +171,14 @@ fn title_of(v: &Value) -> String {
     data_str(v, "title").unwrap_or("").to_owned()
 }
 
+/// The start of today (UTC), the boundary between upcoming and past events in API queries. A
+/// boundary that moves once a day keeps the query's URL, and so its cached answer, the same all
+/// day: with an exact "now" every request would be new to the cache and none could be served
+/// stale while the API is down. Events of today count as upcoming.
+fn today_start() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT00:00:00Z").to_string()
+}
+
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -367,7 +375,7 @@ impl Tree {
 const HOME: &str = "Home";
 
 pub async fn home(cx: &Ctx) -> PageResult {
-    let now = now_rfc3339();
+    let now = today_start();
     let services =
         cx.list("servizio", q(&[("sort", "title"), ("limit", "6"), ("filter[service_status][eq]", "attivo")]));
     let news = cx.list("notizia", q(&[("sort", "-published_at"), ("limit", "3")]));
@@ -521,7 +529,7 @@ pub async fn article(cx: &Ctx, slug: &str) -> PageResult {
 }
 
 pub async fn events(cx: &Ctx) -> PageResult {
-    let now = now_rfc3339();
+    let now = today_start();
     let upcoming =
         cx.list("evento", q(&[("sort", "start"), ("limit", "50"), ("filter[start][gte]", &now), ("expand", "place")]));
     let past =

@@ -44,10 +44,11 @@ impl SiteState {
         self.themes.read().map(|t| t.clone()).unwrap_or_default()
     }
 
-    /// Reads the themes folder again (at most once a second): a partner folder added while the
-    /// site runs is picked up at its first request.
-    fn rescan(&self) -> Arc<Themes> {
-        let due = self.last_scan.read().map(|t| t.elapsed() >= Duration::from_secs(1)).unwrap_or(false);
+    /// Reads the themes folder again: a partner folder added while the site runs is picked up
+    /// at its first request. `now` when the request names a folder that has a theme.toml;
+    /// otherwise (an unknown host or path) at most once a second.
+    fn rescan(&self, now: bool) -> Arc<Themes> {
+        let due = now || self.last_scan.read().map(|t| t.elapsed() >= Duration::from_secs(1)).unwrap_or(false);
         if due {
             if let Ok(mut t) = self.last_scan.write() {
                 *t = Instant::now();
@@ -220,7 +221,8 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<SiteState
     let mut by_host = themes.host(&host);
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("").to_owned();
     if by_host.is_none() && themes.tenant(&first).is_none() && crate::theme::valid_id(&first) {
-        themes = state.rescan();
+        let has_theme = state.settings.themes_dir.join(&first).join("theme.toml").is_file();
+        themes = state.rescan(has_theme);
         by_host = themes.host(&host);
     }
     let (theme, base, rest) = match by_host {

@@ -140,7 +140,17 @@ async fn answers_are_revalidated_with_etags_and_served_stale_while_the_api_is_do
     assert_eq!(app.api.full.load(Ordering::SeqCst), full, "nothing changed: no full answer again");
     assert!(app.api.not_modified.load(Ordering::SeqCst) > revalidated, "revalidated with If-None-Match");
 
+    for page in ["/demo/", "/demo/eventi"] {
+        assert_eq!(get(&format!("{}{page}", app.site)).await.0, 200);
+    }
+
     app.api_handle.stop(true).await;
+    // Pages whose queries depend on the date (upcoming events) are cached too.
+    for page in ["/demo/", "/demo/eventi"] {
+        let (status, headers, _) = get(&format!("{}{page}", app.site)).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(headers.get("x-cit-stale").unwrap(), "1", "{page}");
+    }
     let (status, headers, body) = get(&format!("{}/demo/servizi", app.site)).await;
     assert_eq!(status, 200);
     assert_eq!(headers.get("x-cit-stale").unwrap(), "1");
