@@ -75,6 +75,7 @@ async function pagesOf(tenant) {
     { name: 'places', path: '/dove-siamo', crumbs: [H, 'Dove siamo'] },
     { name: 'place', path: `/dove-siamo/${luogo.slug}`, crumbs: [H, 'Dove siamo', luogo.title] },
     { name: 'contacts', path: '/contatti', crumbs: [H, 'Contatti'] },
+    { name: 'search', path: '/cerca?q=servizi', crumbs: [H, 'Cerca'] },
     { name: 'static page', path: `/${parent.slug}`, crumbs: [H, parent.data.title] },
     { name: 'static sub-page', path: `/${parent.slug}/${child.slug}`, crumbs: [H, parent.data.title, child.data.title] },
     { name: 'accessibility', path: '/dichiarazione-di-accessibilita', crumbs: [H, 'Dichiarazione di accessibilità'] },

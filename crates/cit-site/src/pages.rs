@@ -899,6 +899,98 @@ pub async fn preview(cx: &Ctx, ty: &str, id: &str) -> PageResult {
     Ok(Answer::Page(page))
 }
 
+/// Where an entry of a type lives on the site (pages use the tree).
+fn site_path(ty: &str, slug: &str, tree: &Tree) -> Option<String> {
+    let prefix = match ty {
+        "servizio" => "/servizi",
+        "notizia" => "/notizie",
+        "evento" => "/eventi",
+        "progetto" => "/progetti",
+        "ente" => "/community",
+        "documento" => "/documenti",
+        "pillola" => "/formazione",
+        "argomento" => "/argomenti",
+        "luogo" => "/dove-siamo",
+        "pagina" => return tree.by_slug(slug).map(|p| tree.path_of(p)),
+        _ => return None,
+    };
+    Some(format!("{prefix}/{slug}"))
+}
+
+fn type_label(ty: &str) -> &'static str {
+    match ty {
+        "servizio" => "Servizio",
+        "notizia" => "Notizia",
+        "evento" => "Evento",
+        "progetto" => "Progetto",
+        "ente" => "Ente",
+        "documento" => "Documento",
+        "pillola" => "Pillola formativa",
+        "argomento" => "Argomento",
+        "luogo" => "Sede",
+        "pagina" => "Pagina",
+        _ => "Contenuto",
+    }
+}
+
+/// The API's snippet is HTML-escaped text with `<mark>` around the matches; anything else that
+/// looks like markup is escaped again, so that only the marks reach the page as HTML.
+pub fn safe_snippet(raw: &str) -> String {
+    let clean = raw.replace(['\u{1}', '\u{2}'], "");
+    let marked = clean.replace("<mark>", "\u{1}").replace("</mark>", "\u{2}");
+    let escaped = marked.replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    escaped.replace('\u{1}', "<mark>").replace('\u{2}', "</mark>")
+}
+
+const SEARCH_PAGE: usize = 10;
+
+/// `/cerca?q=…`: full-text search of the site through the API's search.
+pub async fn search(cx: &Ctx) -> PageResult {
+    let q: String = cx.param("q").unwrap_or("").trim().chars().take(200).collect();
+    let page_no: usize = cx.param("pagina").and_then(|p| p.parse().ok()).filter(|p| (1..=50).contains(p)).unwrap_or(1);
+    let mut hits = Vec::new();
+    let mut total = 0;
+    let mut available = true;
+    if !q.is_empty() {
+        let offset = ((page_no - 1) * SEARCH_PAGE).to_string();
+        let limit = SEARCH_PAGE.to_string();
+        let query = q_owned(&[("q", &q), ("limit", &limit), ("offset", &offset)]);
+        match cx.fetch(&cx.tenant_path("search"), query, None).await {
+            Ok(f) => {
+                let tree = Tree::new(cx.pages().await?);
+                total = f.body.get("total").and_then(Value::as_u64).unwrap_or(0);
+                for h in f.body.get("data").and_then(Value::as_array).into_iter().flatten() {
+                    let (Some(ty), Some(slug)) = (str_of(h, "type"), str_of(h, "slug")) else { continue };
+                    let Some(url) = site_path(ty, slug, &tree) else { continue };
+                    hits.push(json!({
+                        "url": url,
+                        "title": str_of(h, "title").unwrap_or(slug),
+                        "type": type_label(ty),
+                        "snippet": safe_snippet(str_of(h, "snippet").unwrap_or("")),
+                    }));
+                }
+            }
+            Err(ApiError::NotFound | ApiError::BadRequest) => available = false,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let more = (page_no * SEARCH_PAGE) < usize::try_from(total).unwrap_or(0);
+    let page = Page::new("search.html", if q.is_empty() { "Cerca".to_owned() } else { format!("Cerca: {q}") })
+        .crumbs(&[(HOME, Some("/")), ("Cerca", None)])
+        .describe(Some("Cerca tra servizi, notizie, eventi, documenti e pagine del sito."))
+        .with("q", json!(q))
+        .with("hits", json!(hits))
+        .with("total", json!(total))
+        .with("page_no", json!(page_no))
+        .with("more", json!(more))
+        .with("available", json!(available));
+    Ok(Answer::Page(page))
+}
+
+fn q_owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
 // ---- documents for machines ---------------------------------------------------------------
 
 fn xml_escape(s: &str) -> String {
@@ -1048,6 +1140,12 @@ mod tests {
         let tree = Tree::new(vec![page("1", "a", Some("2"), 0), page("2", "b", Some("1"), 0)]);
         let a = tree.by_slug("a").unwrap();
         assert!(tree.chain(a).len() <= 2);
+    }
+
+    #[test]
+    fn snippets_keep_only_their_marks() {
+        assert_eq!(safe_snippet("il <mark>protocollo</mark> &amp; altro"), "il <mark>protocollo</mark> &amp; altro");
+        assert_eq!(safe_snippet("<script>x</script> <mark>a</mark>"), "&lt;script&gt;x&lt;/script&gt; <mark>a</mark>");
     }
 
     #[test]

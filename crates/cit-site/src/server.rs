@@ -303,6 +303,7 @@ async fn route(cx: &Ctx, segments: &[&str]) -> pages::PageResult {
         ["dove-siamo"] => pages::places(cx).await,
         ["dove-siamo", slug] => pages::place(cx, slug).await,
         ["contatti"] => pages::contacts(cx).await,
+        ["cerca"] => pages::search(cx).await,
         ["anteprima", ty, id] => pages::preview(cx, ty, id).await,
         ["sitemap.xml"] => pages::sitemap(cx).await,
         ["robots.txt"] => pages::robots(cx),
