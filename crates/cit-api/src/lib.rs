@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod graphql;
 pub mod http_cache;
 pub mod media;
 pub mod metrics;

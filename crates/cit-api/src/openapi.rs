@@ -4,6 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::graphql::http as graphql;
 use crate::routes::{auth, content_types, entries, media, members, ops, search, tenants, tokens};
 
 #[derive(OpenApi)]
@@ -23,6 +24,7 @@ use crate::routes::{auth, content_types, entries, media, members, ops, search, t
         entries::revisions, entries::diff, entries::restore,
         search::search,
         media::upload, media::list, media::get_one, media::file, media::remove,
+        graphql::post, graphql::get,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&BearerAuth),
@@ -33,6 +35,7 @@ use crate::routes::{auth, content_types, entries, media, members, ops, search, t
         (name = "tokens", description = "API tokens of a tenant"),
         (name = "content", description = "Content types and entries"),
         (name = "media", description = "The media library"),
+        (name = "graphql", description = "GraphQL: a typed schema per tenant generated from its content types"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

@@ -132,6 +132,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(entries::get_one)
         .service(entries::update)
         .service(entries::remove)
+        .service(crate::graphql::http::post)
+        .service(crate::graphql::http::get)
+        .service(crate::graphql::http::asset)
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),

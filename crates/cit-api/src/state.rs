@@ -23,6 +23,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Where media bytes live.
     pub media: Arc<dyn object_store::ObjectStore>,
+    /// Each tenant's GraphQL schema, rebuilt when its content types change.
+    pub graphql: crate::graphql::SchemaCache,
 }
 
 pub type State = actix_web::web::Data<AppState>;
@@ -34,7 +36,17 @@ impl AppState {
         let media = crate::media::open_storage(&settings)?;
         let l = &settings.login_limit;
         let login_limiter = LoginLimiter::new(l.per_account, l.per_address, Duration::from_secs(l.window_secs));
-        Ok(Arc::new(Self { store, settings, jwt, passwords, login_limiter, metrics, clock, media }))
+        Ok(Arc::new(Self {
+            store,
+            settings,
+            jwt,
+            passwords,
+            login_limiter,
+            metrics,
+            clock,
+            media,
+            graphql: crate::graphql::SchemaCache::new(),
+        }))
     }
 
     /// Loads the tenant named in the path (404 when missing or malformed) and works out who the
