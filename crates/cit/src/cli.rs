@@ -47,6 +47,8 @@ enum Command {
     Schema(SchemaCmd),
     /// Print the OpenAPI document (the committed openapi/openapi.json).
     Openapi,
+    /// Print the GraphQL SDL of a tenant with the CIT preset (the committed schema/schema.graphql).
+    GraphqlSdl,
 }
 
 #[derive(Subcommand)]
@@ -292,6 +294,10 @@ pub async fn run(cli: Cli) -> CliResult {
         }
         Command::Openapi => {
             print!("{}", cit_api::openapi::openapi_json());
+            Ok(())
+        }
+        Command::GraphqlSdl => {
+            print!("{}", cit_api::graphql::sdl(&crate::schema::preset()?)?);
             Ok(())
         }
         Command::Migrate => {
