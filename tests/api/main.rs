@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod content;
 mod entries;
+mod graphql;
 mod media;
 mod operations;
 mod people;
