@@ -48,6 +48,7 @@ before(async () => {
     CIT_SITE_LISTEN: '127.0.0.1:0',
     // Ask the API again at every request, so that its absence shows at once.
     CIT_SITE_CACHE_TTL_SECS: '0',
+    CIT_SITE_API_TIMEOUT_SECS: '60',
   }, [/cit sites listening on (http:\/\/\S+?)\/?\s/]);
   siteBase = site.matches[0][1].replace(/\/$/, '');
   browser = await launchBrowser();
