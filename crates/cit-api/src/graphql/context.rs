@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use cit_core::{AccessDenied, Action, Actor, TenantAccess, authorize};
 use cit_store::{Cursor, Entry, EntryStatus, ListQuery, Revision, Store, StoreError, Tenant};
 
@@ -21,7 +21,8 @@ pub(crate) struct ReqCtx {
     pub read: TenantAccess,
     /// The permission to read drafts, or why the caller lacks it.
     pub drafts: Result<TenantAccess, AccessDenied>,
-    pub loader: DataLoader<Batch>,
+    /// Loads in batches and keeps what it loaded for the rest of the request.
+    pub loader: DataLoader<Batch, HashMapCache>,
     /// Set when the request reached anything but published content (its answer is not for
     /// shared caches).
     private: AtomicBool,
@@ -34,7 +35,7 @@ impl ReqCtx {
             Ok(access) => Batch { store: store.clone(), access: access.clone(), statuses: EntryStatus::ALL.to_vec() },
             Err(_) => Batch { store: store.clone(), access: read.clone(), statuses: vec![EntryStatus::Published] },
         };
-        let loader = DataLoader::new(batch, tokio::spawn);
+        let loader = DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default());
         Arc::new(Self { store, tenant, actor, read, drafts, loader, private: AtomicBool::new(false) })
     }
 
@@ -53,9 +54,14 @@ impl ReqCtx {
         self.drafts.as_ref().map_err(|e| ApiError::from(*e).into())
     }
 
-    /// The caller's permission to do `action` here, from the one permission check.
+    /// The caller's permission to do `action` here, from the one permission check. Only writes
+    /// ask for it, so it also forgets what the request loaded so far: what is read after a
+    /// write (the mutation's answer, the next mutation's) is read anew.
     pub fn grant(&self, action: Action) -> GqlResult<TenantAccess> {
         self.private.store(true, Ordering::Relaxed);
+        self.loader.clear::<uuid::Uuid>();
+        self.loader.clear::<Group>();
+        self.loader.clear::<RevisionsOf>();
         Ok(authorize(&self.actor, self.tenant.facts(), action)?)
     }
 

@@ -111,7 +111,6 @@ pub(crate) enum Shape {
     /// (the raw ids are then exposed).
     Reference {
         to: Option<String>,
-        to_id: String,
         many: bool,
     },
     Tags,
@@ -310,9 +309,7 @@ fn type_plan(ct: &ContentType, name: String, names: &HashMap<String, String>) ->
                 None => Shape::Text,
             },
             FieldKind::Media => Shape::Media,
-            FieldKind::Reference { to, many } => {
-                Shape::Reference { to: names.get(to.as_str()).cloned(), to_id: to.to_string(), many: *many }
-            }
+            FieldKind::Reference { to, many } => Shape::Reference { to: names.get(to.as_str()).cloned(), many: *many },
             FieldKind::Tags => Shape::Tags,
             FieldKind::Geopoint => Shape::Geopoint,
             FieldKind::Json => Shape::Json,

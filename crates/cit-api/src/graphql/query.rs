@@ -14,7 +14,7 @@ use super::context::{Conn, Node, ReqCtx};
 use super::errors::{GqlError, GqlResult, invalid};
 use super::limits::{DEFAULT_FIRST, MAX_FIRST};
 use super::plan::{Shape, TypePlan, value_type};
-use super::schema::{STATUS_ENUM, fallible, status_name, status_of};
+use super::schema::{STATUS_ENUM, fallible, prime, status_name, status_of, wanted_here};
 
 fn root<'a>(ctx: &ResolverContext<'a>) -> GqlResult<&'a Arc<ReqCtx>> {
     ctx.parent_value
@@ -38,7 +38,11 @@ pub(crate) fn one_field(t: &Arc<TypePlan>) -> Field {
         let plan = plan.clone();
         fallible(Some(plan.clone()), async move {
             let rc = root(&ctx)?;
-            Ok(one(rc, &plan, &ctx.args).await?.map(FieldValue::owned_any))
+            let node = one(rc, &plan, &ctx.args).await?;
+            if let Some(n) = &node {
+                prime(rc, wanted_here(&ctx, None, &plan, std::iter::once(&n.entry))).await;
+            }
+            Ok(node.map(FieldValue::owned_any))
         })
     })
     .argument(InputValue::new("id", TypeRef::named(TypeRef::ID)).description("The entry's id (any locale)."))

@@ -11,7 +11,7 @@ use async_graphql::dynamic::{
     SchemaError, TypeRef,
 };
 use async_graphql::indexmap::IndexMap;
-use async_graphql::{Name, Value};
+use async_graphql::{Lookahead, Name, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
 use cit_core::content::{ContentType, FieldKind};
 use cit_store::{Entry, EntryStatus, Revision};
@@ -98,7 +98,7 @@ pub fn build(types: &[ContentType]) -> Result<TenantSchema, SchemaError> {
         .description("Editors' changes: the same validation, permissions and error codes as the REST API.");
     for t in &plan.types {
         b = b
-            .register(entry_object(t))
+            .register(entry_object(t, &plan))
             .register(connection_object(t))
             .register(edge_object(t))
             .register(filter_input(t))
@@ -298,7 +298,7 @@ fn sys_field(name: &'static str, ty: TypeRef, get: fn(&Entry) -> Option<Value>) 
     Field::new(name, ty, move |ctx| ready(node_of(&ctx).and_then(|n| get(&n.entry)).map(FieldValue::value)))
 }
 
-fn entry_object(t: &Arc<TypePlan>) -> Object {
+fn entry_object(t: &Arc<TypePlan>, all: &Plan) -> Object {
     let ct = &t.ct;
     let mut description = ct.description.clone().unwrap_or_else(|| ct.singular.clone());
     description.push_str(&format!(" (content type `{}`: {} / {})", ct.id, ct.singular, ct.plural));
@@ -331,7 +331,7 @@ fn entry_object(t: &Arc<TypePlan>) -> Object {
         .field(translations_field(t))
         .field(revisions_field(t));
     for f in &t.fields {
-        o = o.field(data_field(t, f));
+        o = o.field(data_field(t, f, all));
     }
     o
 }
@@ -343,16 +343,17 @@ fn translations_field(t: &Arc<TypePlan>) -> Field {
         fallible(Some(plan.clone()), async move {
             let Some(node) = node_of(&ctx) else { return Ok(None) };
             let group = node.rc.loader.load_one(Group(node.entry.translation_group)).await.map_err(|e| shared(&e))?;
-            let others = group
+            let others: Vec<Arc<Entry>> = group
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|e| {
                     e.id != node.entry.id && e.type_id == plan.ct.id.as_str() && node.statuses.contains(&e.status)
                 })
-                .map(|e| {
-                    FieldValue::owned_any(Node { entry: e, statuses: node.statuses.clone(), rc: node.rc.clone() })
-                });
-            Ok(Some(FieldValue::list(others)))
+                .collect();
+            prime(&node.rc, wanted_here(&ctx, None, &plan, others.iter())).await;
+            Ok(Some(FieldValue::list(others.into_iter().map(|e| {
+                FieldValue::owned_any(Node { entry: e, statuses: node.statuses.clone(), rc: node.rc.clone() })
+            }))))
         })
     })
     .description("The same entry in the tenant's other locales (with the statuses asked for this one).")
@@ -421,18 +422,19 @@ fn describe(f: &FieldPlan) -> String {
     d
 }
 
-fn data_field(t: &Arc<TypePlan>, f: &FieldPlan) -> Field {
+fn data_field(t: &Arc<TypePlan>, f: &FieldPlan, all: &Plan) -> Field {
     let name = f.field.name.to_string();
     let description = describe(f);
     let ty = output_type(f);
     match f.shape.clone() {
-        Shape::Reference { to: Some(_), to_id, many } => {
+        Shape::Reference { to: Some(to), many, .. } if all.by_name(&to).is_some() => {
             let plan = t.clone();
+            let target = all.by_name(&to).cloned();
             Field::new(f.gql.clone(), ty, move |ctx| {
-                let (plan, name, to_id) = (plan.clone(), name.clone(), to_id.clone());
+                let (plan, name, target) = (plan.clone(), name.clone(), target.clone());
                 fallible(Some(plan), async move {
-                    let Some(node) = node_of(&ctx) else { return Ok(None) };
-                    references(node, &name, &to_id, many).await
+                    let (Some(node), Some(target)) = (node_of(&ctx), target) else { return Ok(None) };
+                    references(&ctx, node, &name, &target, many).await
                 })
             })
             .description(description)
@@ -481,52 +483,133 @@ fn scalar_out(shape: &Shape, v: &serde_json::Value) -> Option<Value> {
     })
 }
 
-/// The entries a reference field names, in its order, loaded with the rest of the level.
-async fn references<'a>(node: &Node, name: &str, to_id: &str, many: bool) -> GqlResult<Option<FieldValue<'a>>> {
+/// The entries a reference field names, in its order (already loaded when the parent list
+/// primed its level), and what their own selection will need, loaded for all of them at once.
+async fn references<'a>(
+    ctx: &ResolverContext<'_>,
+    node: &Node,
+    name: &str,
+    target: &TypePlan,
+    many: bool,
+) -> GqlResult<Option<FieldValue<'a>>> {
+    let ids = ids_in(node.entry.data.get(name));
+    let found = node.rc.loader.load_many(ids.iter().copied()).await.map_err(|e| shared(&e))?;
+    let visible: Vec<&Arc<Entry>> = ids
+        .iter()
+        .filter_map(|id| found.get(id))
+        .filter(|e| e.type_id == target.ct.id.as_str() && node.statuses.contains(&e.status))
+        .take(if many { usize::MAX } else { 1 })
+        .collect();
+    prime(&node.rc, wanted_here(ctx, None, target, visible.iter().copied())).await;
+    let mut nodes = visible.into_iter().map(|e| {
+        FieldValue::owned_any(Node { entry: e.clone(), statuses: node.statuses.clone(), rc: node.rc.clone() })
+    });
+    if many { Ok(Some(FieldValue::list(nodes.collect::<Vec<_>>()))) } else { Ok(nodes.next()) }
+}
+
+/// The ids a reference value holds (one or many).
+fn ids_in(value: Option<&serde_json::Value>) -> Vec<uuid::Uuid> {
     let id_of = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<uuid::Uuid>().ok());
-    let ids: Vec<uuid::Uuid> = match node.entry.data.get(name) {
+    match value {
         Some(serde_json::Value::Array(items)) => items.iter().filter_map(id_of).collect(),
         Some(one) => id_of(one).into_iter().collect(),
         None => Vec::new(),
+    }
+}
+
+/// What the selection `la` on entries of `t` will load: the ids of its selected reference
+/// fields and, when `translations` is selected, the translation groups.
+fn wanted<'e>(
+    la: &Lookahead<'_>,
+    t: &TypePlan,
+    entries: impl Iterator<Item = &'e Arc<Entry>> + Clone,
+) -> (Vec<uuid::Uuid>, Vec<Group>) {
+    let mut ids = Vec::new();
+    for f in &t.fields {
+        if matches!(f.shape, Shape::Reference { to: Some(_), .. }) && la.field(&f.gql).exists() {
+            for e in entries.clone() {
+                ids.extend(ids_in(e.data.get(f.field.name.as_str())));
+            }
+        }
+    }
+    let groups = if la.field("translations").exists() {
+        entries.map(|e| Group(e.translation_group)).collect()
+    } else {
+        Vec::new()
     };
-    let found = node.rc.loader.load_many(ids.iter().copied()).await.map_err(|e| shared(&e))?;
-    let visible = ids
-        .iter()
-        .filter_map(|id| found.get(id))
-        .filter(|e| e.type_id == to_id && node.statuses.contains(&e.status))
-        .map(|e| {
-            FieldValue::owned_any(Node { entry: e.clone(), statuses: node.statuses.clone(), rc: node.rc.clone() })
-        });
-    if many { Ok(Some(FieldValue::list(visible.collect::<Vec<_>>()))) } else { Ok(visible.into_iter().next()) }
+    (ids, groups)
+}
+
+/// Loads, for a whole list of entries at once, what their selected reference fields and
+/// translations will ask for, so that each field then reads it from the request's cache: one
+/// statement per level of the query, whatever the number of entries and reference fields.
+/// Errors are left to the fields themselves to report.
+pub(crate) async fn prime(rc: &ReqCtx, (ids, groups): (Vec<uuid::Uuid>, Vec<Group>)) {
+    let refs = async {
+        if !ids.is_empty() {
+            let _ = rc.loader.load_many(ids).await;
+        }
+    };
+    let translations = async {
+        if !groups.is_empty() {
+            let _ = rc.loader.load_many(groups).await;
+        }
+    };
+    futures_util::future::join(refs, translations).await;
+}
+
+/// [`wanted`] for the selection of the field being resolved (or of its `sub` field).
+pub(crate) fn wanted_here<'e>(
+    ctx: &ResolverContext<'_>,
+    sub: Option<&str>,
+    t: &TypePlan,
+    entries: impl Iterator<Item = &'e Arc<Entry>> + Clone,
+) -> (Vec<uuid::Uuid>, Vec<Group>) {
+    let la = ctx.look_ahead();
+    match sub {
+        Some(name) => wanted(&la.field(name), t, entries),
+        None => wanted(&la, t, entries),
+    }
 }
 
 // ---- connections -------------------------------------------------------------------------
 
 fn connection_object(t: &Arc<TypePlan>) -> Object {
     let plan = t.clone();
-    let page_field =
-        |name: &'static str, ty: TypeRef, make: fn(&Conn, &super::context::Page) -> FieldValue<'static>| {
+    let page_field = |name: &'static str,
+                      ty: TypeRef,
+                      sub: Option<Option<&'static str>>,
+                      make: fn(&Conn, &super::context::Page) -> FieldValue<'static>| {
+        let plan = plan.clone();
+        Field::new(name, ty, move |ctx| {
             let plan = plan.clone();
-            Field::new(name, ty, move |ctx| {
-                fallible(Some(plan.clone()), async move {
-                    let Some(conn) = ctx.parent_value.downcast_ref::<Conn>() else { return Ok(None) };
-                    let page = conn.page().await?;
-                    Ok(Some(make(conn, page)))
-                })
+            fallible(Some(plan.clone()), async move {
+                let Some(conn) = ctx.parent_value.downcast_ref::<Conn>() else { return Ok(None) };
+                let page = conn.page().await?;
+                if let Some(sub) = sub {
+                    prime(&conn.rc, wanted_here(&ctx, sub, &plan, page.0.iter().map(|(e, _)| e))).await;
+                }
+                Ok(Some(make(conn, page)))
             })
-        };
+        })
+    };
     let total_plan = t.clone();
     Object::new(format!("{}Connection", t.name))
         .description(format!("A page of {}.", t.ct.plural))
-        .field(page_field("edges", TypeRef::named_nn_list_nn(format!("{}Edge", t.name)), |conn, page| {
-            FieldValue::list(
-                page.0.iter().map(|(e, c)| FieldValue::owned_any(Edge { node: conn.node(e), cursor: c.encode() })),
-            )
-        }))
-        .field(page_field("nodes", TypeRef::named_nn_list_nn(t.name.clone()), |conn, page| {
+        .field(page_field(
+            "edges",
+            TypeRef::named_nn_list_nn(format!("{}Edge", t.name)),
+            Some(Some("node")),
+            |conn, page| {
+                FieldValue::list(
+                    page.0.iter().map(|(e, c)| FieldValue::owned_any(Edge { node: conn.node(e), cursor: c.encode() })),
+                )
+            },
+        ))
+        .field(page_field("nodes", TypeRef::named_nn_list_nn(t.name.clone()), Some(None), |conn, page| {
             FieldValue::list(page.0.iter().map(|(e, _)| FieldValue::owned_any(conn.node(e))))
         }))
-        .field(page_field("pageInfo", TypeRef::named_nn("PageInfo"), |_, page| {
+        .field(page_field("pageInfo", TypeRef::named_nn("PageInfo"), None, |_, page| {
             let end = page.0.last().map_or(Value::Null, |(_, c)| Value::String(c.encode()));
             FieldValue::value(object([("hasNextPage", Value::Boolean(page.1)), ("endCursor", end)]))
         }))
