@@ -326,13 +326,7 @@ fn redirect(to: &str, status: StatusCode) -> HttpResponse {
 /// The layout's context: site, palette, menus, breadcrumbs, meta tags.
 async fn chrome(cx: &Ctx, page: &Page, with_api: bool) -> Map<String, Value> {
     let theme = &cx.theme;
-    let (profile, tree) = if with_api {
-        let profile = cx.profile().await.ok();
-        let tree = cx.pages().await.ok().map(Tree::new);
-        (profile, tree)
-    } else {
-        (None, None)
-    };
+    let tree = if with_api { cx.pages().await.ok().map(Tree::new) } else { None };
     let top_pages = tree.as_ref().map(|t| t.children(None, true)).unwrap_or_default();
     let crumbs: Vec<Value> = page
         .breadcrumbs
@@ -341,16 +335,19 @@ async fn chrome(cx: &Ctx, page: &Page, with_api: bool) -> Map<String, Value> {
         .collect();
     let description = page.description.clone().or_else(|| theme.file.description.clone()).unwrap_or_default();
     let mut ctx = Map::new();
-    ctx.insert("site".into(), json!({
-        "id": theme.id,
-        "tenant": theme.tenant,
-        "name": profile.as_ref().and_then(|p| p.get("name")).and_then(Value::as_str).map_or(theme.file.name.as_str(), |_| theme.file.name.as_str()),
-        "file": theme.file,
-        "logo": format!("/_assets/themes/{}/{}", theme.id, theme.file.logo),
-        "css": format!("/_assets/themes/{}/theme.css", theme.id),
-        "extra_css": theme.static_file("site.css").map(|_| format!("/_assets/themes/{}/static/site.css", theme.id)),
-        "palette": theme.palette,
-    }));
+    ctx.insert(
+        "site".into(),
+        json!({
+            "id": theme.id,
+            "tenant": theme.tenant,
+            "name": theme.file.name,
+            "file": theme.file,
+            "logo": format!("/_assets/themes/{}/{}", theme.id, theme.file.logo),
+            "css": format!("/_assets/themes/{}/theme.css", theme.id),
+            "extra_css": theme.static_file("site.css").map(|_| format!("/_assets/themes/{}/static/site.css", theme.id)),
+            "palette": theme.palette,
+        }),
+    );
     ctx.insert("base".into(), json!(cx.base));
     ctx.insert("path".into(), json!(cx.path));
     ctx.insert("url".into(), json!(cx.absolute(&cx.path)));
