@@ -297,14 +297,10 @@ pub async fn file(
     let kind = Kind::from_mime(&item.content_type)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored type")))?;
     let wants_variant = q.w.is_some() || q.h.is_some() || q.fit.is_some() || q.format.is_some();
-    let original = state
-        .media
-        .get(&original_path(tenant.id.as_str(), item.id))
-        .await
-        .map_err(ApiError::internal)?
-        .bytes()
-        .await
-        .map_err(ApiError::internal)?;
+    let original_key = original_path(tenant.id.as_str(), item.id);
+    let read_original = async || -> ApiResult<_> {
+        state.media.get(&original_key).await.map_err(ApiError::internal)?.bytes().await.map_err(ApiError::internal)
+    };
     let (bytes, mime, etag) = if wants_variant {
         if !kind.is_raster() {
             return Err(ApiError::BadRequest {
@@ -320,7 +316,8 @@ pub async fn file(
         let bytes = match state.media.get(&key).await {
             Ok(found) => found.bytes().await.map_err(ApiError::internal)?,
             Err(_) => {
-                let source = original.clone();
+                // The original is read only when the variant has to be made.
+                let source = read_original().await?;
                 let made = tokio::task::spawn_blocking(move || render_variant(&source, spec))
                     .await
                     .map_err(ApiError::internal)?
@@ -340,7 +337,7 @@ pub async fn file(
         .to_lowercase();
         (bytes, spec.format.mime().to_owned(), etag)
     } else {
-        (original, item.content_type.clone(), format!("\"{}\"", &item.sha256[..32]))
+        (read_original().await?, item.content_type.clone(), format!("\"{}\"", &item.sha256[..32]))
     };
 
     let mut res = HttpResponse::Ok();

@@ -68,8 +68,7 @@ pub struct SearchView {
     pub facets: Facets,
 }
 
-fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
-    let _ = code;
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::BadRequest { code: "invalid_query", detail: format!("{field}: {}", message.into()) }
 }
 
@@ -91,22 +90,22 @@ pub async fn search(
     params: web::Query<SearchParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
-    let terms = query_terms(&p.q).map_err(|e| invalid("q", e.code, e.message))?;
+    let terms = query_terms(&p.q).map_err(|e| invalid("q", e.message))?;
     let statuses = match p.status.as_deref() {
         None | Some("published") => vec![EntryStatus::Published],
         Some("any") => EntryStatus::ALL.to_vec(),
-        Some(_) => return Err(invalid("status", "invalid_status", "published or any")),
+        Some(_) => return Err(invalid("status", "published or any")),
     };
     let action = if statuses == [EntryStatus::Published] { Action::ReadPublished } else { Action::ReadDrafts };
     let (tenant, access) = state.tenant_access(&auth, &path, action).await?;
     let locale = match p.locale {
         Some(l) if tenant.locales.contains(&l) => l,
-        Some(_) => return Err(invalid("locale", "unknown_locale", "not a locale of this tenant")),
+        Some(_) => return Err(invalid("locale", "not a locale of this tenant")),
         None => tenant.locales.first().cloned().unwrap_or_else(|| "it".into()),
     };
     let limit = p.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
-        return Err(invalid("limit", "out_of_range", "limit is between 1 and 50"));
+        return Err(invalid("limit", "limit is between 1 and 50"));
     }
     let query = SearchQuery {
         terms: terms.clone(),

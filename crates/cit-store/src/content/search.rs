@@ -102,12 +102,7 @@ fn db(backend: Backend) -> DbBackend {
 }
 
 /// Writes (or rewrites) the search document of an entry, on the connection of its write.
-pub(crate) async fn index_entry(
-    conn: &impl ConnectionTrait,
-    backend: Backend,
-    ct: &ContentType,
-    e: &entry::Model,
-) -> StoreResult<()> {
+pub(crate) async fn index_entry(conn: &impl ConnectionTrait, ct: &ContentType, e: &entry::Model) -> StoreResult<()> {
     let empty = serde_json::Map::new();
     let data = e.data.as_object().unwrap_or(&empty);
     let doc = document(ct, data);
@@ -144,7 +139,6 @@ pub(crate) async fn index_entry(
         ])
         .map_err(|e| StoreError::Corrupt(format!("search document: {e}")))?
         .to_owned();
-    let _ = backend;
     conn.execute(&insert).await?;
     Ok(())
 }
@@ -300,7 +294,7 @@ impl crate::Store {
                     types.insert(key.clone(), ct);
                 }
                 if let Some(Some(ct)) = types.get(&key) {
-                    index_entry(&self.write, self.backend, ct, &e).await?;
+                    index_entry(&self.write, ct, &e).await?;
                     done += 1;
                     progressed = true;
                 }
