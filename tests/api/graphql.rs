@@ -849,3 +849,95 @@ async fn connections_page_with_cursors_and_read_every_kind_of_field() {
     .await;
     assert_eq!(code(&res), "invalid_query", "{}", res.text);
 }
+
+const SEARCH: &str = r#"
+query($q: String!, $types: [String!], $topic: ID, $status: [EntryStatus!], $limit: Int) {
+  search(q: $q, types: $types, topic: $topic, status: $status, limit: $limit) {
+    total
+    hits {
+      id type slug status title snippet score
+      entry {
+        __typename
+        ... on Servizio { summary argomenti { title } }
+        ... on Notizia { summary }
+      }
+    }
+    facets { types { value count } topics { value title count } }
+  }
+}"#;
+
+#[tokio::test]
+async fn search_answers_like_rest_with_typed_entries_and_the_same_boundaries() {
+    let app = spawn_app().await;
+    let admin = preset_tenant(&app, LECCE).await;
+    preset_tenant(&app, GENOVA).await;
+    let t = topic(&app, &admin, LECCE, "Transizione digitale").await;
+    let s = service(
+        &app,
+        &admin,
+        LECCE,
+        "Supporto al RTD",
+        json!({"summary": "Un servizio di digitalizzazione dei procedimenti.", "argomenti": [t]}),
+    )
+    .await;
+    news(&app, &admin, LECCE, "Biciclette in comune", json!({"summary": "La bicicletta elettrica"})).await;
+    news(&app, &admin, GENOVA, "Servizi digitali a Genova", json!({})).await;
+    let draft = app
+        .post("/api/v1/t/lecce/entries/notizia", Some(&admin), json!({"data": {"title": "Bozza: servizi digitali"}}))
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.text);
+
+    // "servizi digitali" finds "servizio di digitalizzazione"; the draft and Genova stay out.
+    let res = gql(&app, LECCE, None, SEARCH, json!({"q": "servizi digitali"})).await;
+    let found = &data(&res)["search"];
+    assert_eq!(found["total"], 1, "{found}");
+    let hit = &found["hits"][0];
+    assert_eq!(hit["id"], s.as_str());
+    assert_eq!((hit["type"].as_str(), hit["status"].as_str()), (Some("servizio"), Some("PUBLISHED")));
+    assert!(hit["snippet"].as_str().unwrap().contains("<mark>digitalizzazione</mark>"), "{hit}");
+    assert_eq!(hit["entry"]["__typename"], "Servizio");
+    assert_eq!(hit["entry"]["argomenti"][0]["title"], "Transizione digitale");
+    assert_eq!(found["facets"]["types"], json!([{"value": "servizio", "count": 1}]));
+    assert_eq!(found["facets"]["topics"], json!([{"value": t, "title": "Transizione digitale", "count": 1}]));
+
+    // The same hits, order and facets as REST.
+    let rest = app.get("/api/v1/t/lecce/search?q=servizi%20digitali", None).await;
+    assert_eq!(rest.body["data"][0]["id"], hit["id"]);
+    assert_eq!(rest.body["data"][0]["snippet"], hit["snippet"]);
+    assert_eq!(rest.body["total"], found["total"]);
+
+    // Filters by type and topic.
+    let typed = gql(&app, LECCE, None, SEARCH, json!({"q": "bicicletta", "types": ["notizia"]})).await;
+    assert_eq!(data(&typed)["search"]["hits"][0]["entry"]["__typename"], "Notizia");
+    let other_type = gql(&app, LECCE, None, SEARCH, json!({"q": "bicicletta", "types": ["servizio"]})).await;
+    assert_eq!(data(&other_type)["search"]["total"], 0);
+    let by_topic = gql(&app, LECCE, None, SEARCH, json!({"q": "servizio", "topic": t})).await;
+    assert_eq!(data(&by_topic)["search"]["total"], 1);
+
+    // Drafts only for those who may see them.
+    let anon = gql(&app, LECCE, None, SEARCH, json!({"q": "bozza", "status": ["DRAFT"]})).await;
+    assert_eq!(code(&anon), "unauthenticated", "{}", anon.text);
+    let editor = gql(&app, LECCE, Some(&admin), SEARCH, json!({"q": "bozza", "status": ["DRAFT"]})).await;
+    let drafts = &data(&editor)["search"];
+    assert_eq!(drafts["hits"][0]["status"], "DRAFT");
+    assert_eq!(drafts["hits"][0]["entry"]["__typename"], "Notizia");
+
+    // Hostile input answers with results or a clear error, never an internal one.
+    let long = "servizi ".repeat(60);
+    for q in ["\"", "NOT", "e-bike", "servizi OR", "*", "(", long.as_str(), ""] {
+        let res = gql(&app, LECCE, None, SEARCH, json!({"q": q})).await;
+        assert_eq!(res.status, 200, "{q}: {}", res.text);
+        if let Some(errors) = res.body.get("errors") {
+            assert_eq!(code(&res), "invalid_query", "{q}: {errors}");
+            assert!(errors[0]["message"].as_str().unwrap().starts_with("q: "), "{q}: {errors}");
+        } else {
+            assert!(res.body["data"]["search"]["total"].is_u64(), "{q}: {}", res.text);
+        }
+    }
+    for limit in [0, 51] {
+        let res = gql(&app, LECCE, None, SEARCH, json!({"q": "servizi", "limit": limit})).await;
+        assert_eq!(code(&res), "invalid_query", "{}", res.text);
+    }
+    let bad_topic = gql(&app, LECCE, None, SEARCH, json!({"q": "servizi", "topic": "not-an-id"})).await;
+    assert_eq!(code(&bad_topic), "invalid_query", "{}", bad_topic.text);
+}

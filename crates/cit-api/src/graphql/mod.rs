@@ -13,6 +13,7 @@ mod mutate;
 mod plan;
 mod query;
 mod schema;
+mod search;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -16,7 +16,7 @@ use super::limits::{DEFAULT_FIRST, MAX_FIRST};
 use super::plan::{Shape, TypePlan, value_type};
 use super::schema::{STATUS_ENUM, fallible, prime, status_name, status_of, wanted_here};
 
-fn root<'a>(ctx: &ResolverContext<'a>) -> GqlResult<&'a Arc<ReqCtx>> {
+pub(crate) fn root<'a>(ctx: &ResolverContext<'a>) -> GqlResult<&'a Arc<ReqCtx>> {
     ctx.parent_value
         .downcast_ref::<Arc<ReqCtx>>()
         .ok_or_else(|| GqlError::Api(crate::error::ApiError::internal(anyhow::anyhow!("request context missing"))))
@@ -84,7 +84,7 @@ pub(crate) fn list_field(t: &Arc<TypePlan>) -> Field {
 }
 
 /// An argument that was given and is not null.
-fn given<'a>(args: &'a ObjectAccessor<'a>, name: &str) -> Option<ValueAccessor<'a>> {
+pub(crate) fn given<'a>(args: &'a ObjectAccessor<'a>, name: &str) -> Option<ValueAccessor<'a>> {
     args.get(name).filter(|v| !v.is_null())
 }
 
@@ -92,7 +92,7 @@ fn bad(field: &str) -> impl Fn(async_graphql::Error) -> GqlError + '_ {
     move |e| invalid(field, e.message)
 }
 
-fn statuses(args: &ObjectAccessor<'_>) -> GqlResult<Vec<EntryStatus>> {
+pub(crate) fn statuses(args: &ObjectAccessor<'_>) -> GqlResult<Vec<EntryStatus>> {
     let Some(list) = given(args, "status") else { return Ok(vec![EntryStatus::Published]) };
     let mut out = Vec::new();
     for item in list.list().map_err(bad("status"))?.iter() {

@@ -19,7 +19,7 @@ use cit_store::{Entry, EntryStatus, Revision};
 use super::context::{Conn, Edge, Group, Node, ReqCtx, RevisionsOf};
 use super::errors::{GqlResult, shared};
 use super::plan::{FieldPlan, Plan, Shape, TypePlan};
-use super::{mutate, query};
+use super::{mutate, query, search};
 use crate::render::markdown_to_html;
 
 /// A tenant's schema and the names it was built with.
@@ -55,7 +55,7 @@ fn time(t: DateTime<Utc>) -> Value {
     Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
-fn object(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+pub(crate) fn object(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (Name::new(k), v)).collect::<IndexMap<_, _>>())
 }
 
@@ -73,7 +73,7 @@ where
 }
 
 /// A field of an object held as a `Value::Object` by its parent.
-fn value_field(name: &'static str, ty: TypeRef) -> Field {
+pub(crate) fn value_field(name: &'static str, ty: TypeRef) -> Field {
     Field::new(name, ty, move |ctx| {
         let v = match ctx.parent_value.as_value() {
             Some(Value::Object(m)) => m.get(name).filter(|v| !matches!(v, Value::Null)).cloned(),
@@ -131,6 +131,8 @@ pub fn build(types: &[ContentType]) -> Result<TenantSchema, SchemaError> {
             .field(mutate::publish_field(t, false))
             .field(mutate::delete_field(t));
     }
+    b = search::register(b, &plan);
+    q = q.field(search::search_field());
     b = b.register(q);
     if mutation.is_some() {
         b = b.register(m);
@@ -519,7 +521,7 @@ fn ids_in(value: Option<&serde_json::Value>) -> Vec<uuid::Uuid> {
 
 /// What the selection `la` on entries of `t` will load: the ids of its selected reference
 /// fields and, when `translations` is selected, the translation groups.
-fn wanted<'e>(
+pub(crate) fn wanted<'e>(
     la: &Lookahead<'_>,
     t: &TypePlan,
     entries: impl Iterator<Item = &'e Arc<Entry>> + Clone,

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use cit_core::Action;
 use cit_core::search::{query_terms, snippet};
-use cit_store::{EntryStatus, SearchQuery};
+use cit_store::{EntryStatus, SearchQuery, TenantStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -108,7 +108,7 @@ pub async fn search(
         return Err(invalid("limit", "limit is between 1 and 50"));
     }
     let query = SearchQuery {
-        terms: terms.clone(),
+        terms,
         types: p
             .types
             .map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
@@ -119,10 +119,21 @@ pub async fn search(
         limit,
         offset: p.offset.unwrap_or(0),
     };
-    let scoped = state.store.scoped(&access);
-    let results = scoped.search(&query).await?;
+    let view = run(&state.store.scoped(&access), &query).await?;
+    let cache = if tenant.public_read && statuses == [EntryStatus::Published] {
+        Cacheability::Public
+    } else {
+        Cacheability::Private
+    };
+    json_with_etag(&req, &view, cache)
+}
+
+/// Runs a search and shapes its answer (REST and GraphQL answer alike): snippets from the body
+/// (or the title), topic facets with their titles (the first 20 topics the caller may see).
+pub(crate) async fn run(scoped: &TenantStore<'_>, query: &SearchQuery) -> ApiResult<SearchView> {
+    let results = scoped.search(query).await?;
     let topic_ids: Vec<uuid::Uuid> = results.topics.iter().take(20).map(|(id, _)| *id).collect();
-    let topic_titles = scoped.entries_by_ids(&topic_ids, &statuses).await?;
+    let topic_titles = scoped.entries_by_ids(&topic_ids, &query.statuses).await?;
     let title_of = |id: &uuid::Uuid| {
         topic_titles
             .iter()
@@ -131,13 +142,13 @@ pub async fn search(
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
-    let view = SearchView {
+    Ok(SearchView {
         total: results.total,
         data: results
             .hits
             .into_iter()
             .map(|h| SearchHitView {
-                snippet: snippet(if h.body.is_empty() { &h.title } else { &h.body }, &terms, 24),
+                snippet: snippet(if h.body.is_empty() { &h.title } else { &h.body }, &query.terms, 24),
                 id: h.entry_id,
                 type_id: h.type_id,
                 slug: h.slug,
@@ -157,11 +168,5 @@ pub async fn search(
                 })
                 .collect(),
         },
-    };
-    let cache = if tenant.public_read && statuses == [EntryStatus::Published] {
-        Cacheability::Public
-    } else {
-        Cacheability::Private
-    };
-    json_with_etag(&req, &view, cache)
+    })
 }
