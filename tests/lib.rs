@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cit_api::clock::ManualClock;
-use cit_api::settings::{LoginLimit, PasswordHashing, Secret};
+use cit_api::settings::{CacheSettings, LoginLimit, PasswordHashing, Secret};
 use cit_api::state::AppState;
 use cit_api::{Application, Settings};
 use sea_orm::{ConnectionTrait, Database};
@@ -84,6 +84,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
         login_limit: LoginLimit { per_account: 1000, per_address: 1000, window_secs: 60 },
         workers: 1,
         scheduler_interval_secs: 0,
+        // Short leases: a PostgreSQL node writes at full speed a moment after it starts.
+        cache: CacheSettings { lease_ms: 300, ..Settings::default().cache },
         ..Settings::default()
     }
 }
@@ -140,6 +142,13 @@ async fn start(
     (address, store, handle, state)
 }
 
+/// A second API node: see [`TestApp::another_node`].
+pub struct Node {
+    pub address: String,
+    pub handle: cit_api::startup::ServerHandle,
+    pub state: Arc<AppState>,
+}
+
 /// A response read whole: status, headers and JSON body (Null when empty or not JSON).
 #[derive(Debug)]
 pub struct Res {
@@ -181,6 +190,22 @@ impl TestApp {
         self.store = store;
         self.handle = handle;
         self.state = state;
+    }
+
+    /// Another API node on the same database and clock, as a second process behind a load
+    /// balancer would be. Stop it with `node.handle.stop(true)`.
+    pub async fn another_node(&self) -> Node {
+        let (address, _, handle, state) = start(&self.settings, self.clock.clone()).await;
+        Node { address, handle, state }
+    }
+
+    /// A GET to `node` instead of the first server.
+    pub async fn get_at(&self, node: &Node, path: &str, token: Option<&str>) -> Res {
+        let mut req = self.client.get(format!("{}{}", node.address, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.expect("request sent")).await
     }
 
     /// One scheduler step at the clock's time.

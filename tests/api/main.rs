@@ -5,6 +5,7 @@
 
 mod auth;
 mod bad_input;
+mod cache;
 mod content;
 mod entries;
 mod graphql;

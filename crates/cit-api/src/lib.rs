@@ -9,6 +9,7 @@ pub mod http_cache;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
+pub mod read_cache;
 pub mod render;
 pub mod routes;
 pub mod security;

@@ -93,6 +93,18 @@ pub struct LoginLimit {
     pub window_secs: u64,
 }
 
+/// The in-process cache of public reads (see `read_cache`). `CIT_CACHE__ENABLED`,
+/// `CIT_CACHE__MAX_BYTES`, `CIT_CACHE__LEASE_MS`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheSettings {
+    pub enabled: bool,
+    /// Memory for kept answers; when full, everything is dropped and the cache fills again.
+    pub max_bytes: usize,
+    /// On PostgreSQL, how long a node's heartbeat vouches for it (see `cit_store::changes`):
+    /// a writer waits at most this long for a node that does not acknowledge a change.
+    pub lease_ms: u64,
+}
+
 /// argon2id cost. The defaults follow OWASP's recommendation; tests lower them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PasswordHashing {
@@ -137,6 +149,8 @@ pub struct Settings {
     pub scheduler_interval_secs: u64,
     /// Uploads, quotas and where the files are kept.
     pub media: crate::media::MediaSettings,
+    /// The read cache.
+    pub cache: CacheSettings,
 }
 
 impl Default for Settings {
@@ -162,6 +176,11 @@ impl Default for Settings {
             workers: 0,
             scheduler_interval_secs: 5,
             media: crate::media::MediaSettings::default(),
+            cache: CacheSettings {
+                enabled: true,
+                max_bytes: 32 * 1024 * 1024,
+                lease_ms: cit_store::changes::LEASE.as_millis() as u64,
+            },
         }
     }
 }

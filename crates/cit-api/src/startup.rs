@@ -170,6 +170,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .wrap(from_fn(crate::read_cache::middleware))
                 .wrap(from_fn(crate::metrics::observe))
                 .configure(configure)
                 .default_service(web::to(not_found))

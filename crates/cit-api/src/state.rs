@@ -4,12 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cit_core::{Action, Actor, PlatformAccess, PlatformAction, TenantAccess, TenantId, authorize, authorize_platform};
+use cit_store::changes::Changes;
 use cit_store::{Store, Tenant};
 
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::metrics::Metrics;
+use crate::read_cache::ReadCache;
 use crate::security::{Jwt, LoginLimiter, Passwords};
 use crate::settings::Settings;
 
@@ -25,6 +27,10 @@ pub struct AppState {
     pub media: Arc<dyn object_store::ObjectStore>,
     /// Each tenant's GraphQL schema, rebuilt when its content types change.
     pub graphql: crate::graphql::SchemaCache,
+    /// Answers to public reads, forgotten on every write (see [`crate::read_cache`]).
+    pub read_cache: Arc<ReadCache>,
+    /// Tells the other nodes (and this one) what changed.
+    pub changes: Changes,
 }
 
 pub type State = actix_web::web::Data<AppState>;
@@ -36,6 +42,10 @@ impl AppState {
         let media = crate::media::open_storage(&settings)?;
         let l = &settings.login_limit;
         let login_limiter = LoginLimiter::new(l.per_account, l.per_address, Duration::from_secs(l.window_secs));
+        let read_cache = Arc::new(ReadCache::new(settings.cache.enabled, settings.cache.max_bytes));
+        let forget = read_cache.clone();
+        let lease = Duration::from_millis(settings.cache.lease_ms);
+        let changes = Changes::start(&store, lease, move |change| forget.forget(change));
         Ok(Arc::new(Self {
             store,
             settings,
@@ -46,6 +56,8 @@ impl AppState {
             clock,
             media,
             graphql: crate::graphql::SchemaCache::new(),
+            read_cache,
+            changes,
         }))
     }
 
@@ -83,6 +95,13 @@ impl AppState {
         let report = self.store.run_schedule(&access, self.clock.now()).await?;
         if !report.published.is_empty() || !report.unpublished.is_empty() {
             tracing::info!(published = report.published.len(), unpublished = report.unpublished.len(), "scheduler");
+        }
+        let mut tenants: Vec<&str> =
+            report.published.iter().chain(&report.unpublished).map(|(tenant, _, _)| tenant.as_str()).collect();
+        tenants.sort_unstable();
+        tenants.dedup();
+        for tenant in tenants {
+            self.changes.announce(tenant).await;
         }
         Ok(report)
     }

@@ -4,6 +4,7 @@
 //! [`TenantStore`], which can only be made from a [`cit_core::TenantAccess`] (proof that the permission
 //! check passed) and which adds the tenant filter to every query in one place ([`TenantStore::select`]).
 
+pub mod changes;
 pub mod content;
 mod entity;
 mod media;

@@ -26,6 +26,8 @@ pub(crate) struct ReqCtx {
     /// Set when the request reached anything but published content (its answer is not for
     /// shared caches).
     private: AtomicBool,
+    /// Set when the request asked for the right to write (ran a mutation).
+    wrote: AtomicBool,
 }
 
 impl ReqCtx {
@@ -36,7 +38,16 @@ impl ReqCtx {
             Err(_) => Batch { store: store.clone(), access: read.clone(), statuses: vec![EntryStatus::Published] },
         };
         let loader = DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default());
-        Arc::new(Self { store, tenant, actor, read, drafts, loader, private: AtomicBool::new(false) })
+        Arc::new(Self {
+            store,
+            tenant,
+            actor,
+            read,
+            drafts,
+            loader,
+            private: AtomicBool::new(false),
+            wrote: AtomicBool::new(false),
+        })
     }
 
     /// The access that reads entries in `statuses`, as REST decides it: drafts need a preview
@@ -59,10 +70,16 @@ impl ReqCtx {
     /// write (the mutation's answer, the next mutation's) is read anew.
     pub fn grant(&self, action: Action) -> GqlResult<TenantAccess> {
         self.private.store(true, Ordering::Relaxed);
+        self.wrote.store(true, Ordering::Relaxed);
         self.loader.clear::<uuid::Uuid>();
         self.loader.clear::<Group>();
         self.loader.clear::<RevisionsOf>();
         Ok(authorize(&self.actor, self.tenant.facts(), action)?)
+    }
+
+    /// Whether a resolver asked for the right to write: the tenant's cached reads must go.
+    pub fn wrote(&self) -> bool {
+        self.wrote.load(Ordering::Relaxed)
     }
 
     pub fn is_private(&self) -> bool {

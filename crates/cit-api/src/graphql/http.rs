@@ -139,7 +139,15 @@ pub async fn post(
             Err(MutationOverGet) => return method_not_allowed(),
         }
     }
-    if batch { json_response(StatusCode::OK, &responses) } else { json_response(StatusCode::OK, &responses.remove(0)) }
+    let mut res = if batch {
+        json_response(StatusCode::OK, &responses)?
+    } else {
+        json_response(StatusCode::OK, &responses.remove(0))?
+    };
+    if runner.rc.wrote() {
+        res.extensions_mut().insert(crate::read_cache::Wrote);
+    }
+    Ok(res)
 }
 
 fn accepts_html(req: &HttpRequest) -> bool {

@@ -1,0 +1,222 @@
+//! The in-process cache of public reads: whole answers to anonymous `GET`s under
+//! `/api/v1/t/{tenant}/…` that the handler marked `Cache-Control: public` (published content of
+//! a public tenant), kept by tenant and by path and query.
+//!
+//! Every write to a tenant forgets that tenant's answers before the writer hears back: writes
+//! through the API (any successful non-GET request under `/api/v1/t/{tenant}/` or
+//! `/api/v1/tenants/{tenant}`, and GraphQL requests that ran a mutation), scheduled publications,
+//! and, through [`cit_store::changes`], writes on the other API nodes (PostgreSQL
+//! LISTEN/NOTIFY; the writer waits for the others' acknowledgements) and commits by other
+//! processes on SQLite. An answer computed while a write happened is not kept.
+//!
+//! Settings: `cache.enabled` (default true) and `cache.max_bytes` (default 32 MiB; when full,
+//! everything is dropped and the cache fills again).
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use cit_store::changes::Change;
+
+use crate::state::AppState;
+
+/// Marks a response to a GraphQL request that wrote something.
+#[derive(Debug, Clone, Copy)]
+pub struct Wrote;
+
+/// Tells whether an answer came from the cache (`hit`) or was computed (`miss`).
+pub static CACHE_HEADER: HeaderName = HeaderName::from_static("x-cit-cache");
+/// Answers larger than this are not kept.
+const MAX_ENTRY_BYTES: usize = 1 << 20;
+
+struct Cached {
+    body: Bytes,
+    etag: HeaderValue,
+    content_type: HeaderValue,
+    cache_control: HeaderValue,
+}
+
+pub struct ReadCache {
+    enabled: bool,
+    max_bytes: usize,
+    shelves: RwLock<HashMap<String, HashMap<String, std::sync::Arc<Cached>>>>,
+    bytes: AtomicUsize,
+    /// Bumped by every forgetting: an answer computed across a bump is not kept.
+    writes: AtomicU64,
+}
+
+/// The cache's state when a computation started.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
+
+impl ReadCache {
+    pub fn new(enabled: bool, max_bytes: usize) -> Self {
+        Self {
+            enabled,
+            max_bytes,
+            shelves: RwLock::new(HashMap::new()),
+            bytes: AtomicUsize::new(0),
+            writes: AtomicU64::new(0),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, HashMap<String, std::sync::Arc<Cached>>>> {
+        self.shelves.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, HashMap<String, std::sync::Arc<Cached>>>> {
+        self.shelves.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, tenant: &str, key: &str) -> Option<std::sync::Arc<Cached>> {
+        self.read().get(tenant)?.get(key).cloned()
+    }
+
+    fn ticket(&self) -> Ticket {
+        Ticket(self.writes.load(Ordering::Acquire))
+    }
+
+    fn put(&self, tenant: &str, key: String, ticket: Ticket, value: Cached) {
+        let size = value.body.len() + key.len() + 128;
+        let mut shelves = self.write();
+        if self.writes.load(Ordering::Acquire) != ticket.0 {
+            return;
+        }
+        if self.bytes.load(Ordering::Relaxed) + size > self.max_bytes {
+            shelves.clear();
+            self.bytes.store(0, Ordering::Relaxed);
+        }
+        let shelf = shelves.entry(tenant.to_owned()).or_default();
+        if let Some(old) = shelf.insert(key, std::sync::Arc::new(value)) {
+            self.bytes.fetch_sub(old.body.len(), Ordering::Relaxed);
+        }
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+    }
+
+    /// Forgets what was kept of `change`.
+    pub fn forget(&self, change: &Change) {
+        let mut shelves = self.write();
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        match change {
+            Change::Tenant(t) => {
+                if let Some(shelf) = shelves.remove(t) {
+                    let freed: usize = shelf.iter().map(|(k, v)| v.body.len() + k.len() + 128).sum();
+                    self.bytes.fetch_sub(freed.min(self.bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+                }
+            }
+            Change::Everything => {
+                shelves.clear();
+                self.bytes.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// How many answers are kept (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.read().values().map(HashMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The tenant a path is about: `/api/v1/t/{tenant}/…` or `/api/v1/tenants/{tenant}…`.
+fn tenant_of(path: &str) -> Option<(&str, bool)> {
+    if let Some(rest) = path.strip_prefix("/api/v1/t/") {
+        let tenant = rest.split('/').next().filter(|t| !t.is_empty())?;
+        return Some((tenant, true));
+    }
+    let rest = path.strip_prefix("/api/v1/tenants/")?;
+    rest.split('/').next().filter(|t| !t.is_empty()).map(|t| (t, false))
+}
+
+fn etag_matches(req: &ServiceRequest, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else { return false };
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag))
+}
+
+fn respond(req: &ServiceRequest, c: &Cached) -> HttpResponse {
+    let fresh = etag_matches(req, &c.etag);
+    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::ETAG, c.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, c.cache_control.clone()))
+        .insert_header((header::VARY, HeaderValue::from_static("Authorization")))
+        .insert_header((CACHE_HEADER.clone(), HeaderValue::from_static("hit")));
+    if fresh {
+        return res.finish();
+    }
+    res.insert_header((header::CONTENT_TYPE, c.content_type.clone())).body(c.body.clone())
+}
+
+/// The middleware: answers from the cache, keeps what may be kept, forgets on writes.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<actix_web::web::Data<AppState>>().cloned() else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let cache = &state.read_cache;
+    let Some((tenant, tenant_path)) = tenant_of(req.path()).map(|(t, p)| (t.to_owned(), p)) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let method = req.method().clone();
+    if method == Method::GET || method == Method::HEAD {
+        let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
+        if !(cache.enabled && tenant_path && method == Method::GET && anonymous && state.changes.serving()) {
+            return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        }
+        let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
+        if let Some(hit) = cache.get(&tenant, &key) {
+            let res = respond(&req, &hit);
+            return Ok(req.into_response(res));
+        }
+        let ticket = cache.ticket();
+        let res = next.call(req).await?;
+        let h = res.headers();
+        let keep = res.status() == StatusCode::OK
+            && h.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("public"))
+            && h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+        let (Some(etag), Some(content_type), Some(cache_control), true) = (
+            h.get(header::ETAG).cloned(),
+            h.get(header::CONTENT_TYPE).cloned(),
+            h.get(header::CACHE_CONTROL).cloned(),
+            keep,
+        ) else {
+            return Ok(res.map_into_boxed_body());
+        };
+        let (req, res) = res.into_parts();
+        let (mut res, body) = res.into_parts();
+        let body = actix_web::body::to_bytes_limited(body, MAX_ENTRY_BYTES + 1)
+            .await
+            .map_err(|_| actix_web::error::ErrorInternalServerError("answer too large to read"))?
+            .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
+        if body.len() <= MAX_ENTRY_BYTES {
+            cache.put(&tenant, key, ticket, Cached { body: body.clone(), etag, content_type, cache_control });
+        }
+        res.headers_mut().insert(CACHE_HEADER.clone(), HeaderValue::from_static("miss"));
+        return Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))));
+    }
+    if method == Method::OPTIONS {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let graphql = req.path().ends_with("/graphql");
+    let res = next.call(req).await?;
+    let wrote =
+        if graphql { res.response().extensions().get::<Wrote>().is_some() } else { !res.status().is_client_error() };
+    if wrote {
+        state.changes.announce(&tenant).await;
+    }
+    Ok(res.map_into_boxed_body())
+}
