@@ -325,3 +325,24 @@ async fn watch_sqlite(inner: std::sync::Weak<Inner>, writer: sqlx::SqlitePool) {
         }
     }
 }
+
+/// For a process that writes but serves nothing (the `cit` CLI): returns when no API node can
+/// serve anything it kept of `tenants` from before the call. On PostgreSQL the nodes are told
+/// (they forget at once) and the call waits one `lease`, after which no node still holds a lease
+/// from before the announcement; on SQLite it waits for the API process's next look at the file.
+pub async fn announce_from_outside(store: &Store, tenants: &[String], lease: Duration) -> crate::StoreResult<()> {
+    match store.backend {
+        Backend::Postgres => {
+            let pool = store.write.get_postgres_connection_pool();
+            let origin = uuid::Uuid::new_v4();
+            for t in tenants {
+                notify(pool, &format!("c|{origin}|0|{t}")).await.map_err(|e| {
+                    crate::StoreError::Db(sea_orm::DbErr::Custom(format!("cannot announce a change: {e}")))
+                })?;
+            }
+            tokio::time::sleep(lease + lease / 20).await;
+        }
+        Backend::Sqlite => tokio::time::sleep(SQLITE_POLL * 2 + SQLITE_POLL / 2).await,
+    }
+    Ok(())
+}

@@ -290,7 +290,8 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Schema(SchemaCmd::Apply { tenant, all_tenants, force, prune, dry_run, files }) => {
             init_logging(&settings, "warn");
             let store = store(&settings).await?;
-            crate::schema::apply(&store, tenant, all_tenants, &files, prune, force, dry_run).await
+            let changed = crate::schema::apply(&store, tenant, all_tenants, &files, prune, force, dry_run).await?;
+            tell_api_nodes(&settings, &store, &changed).await
         }
         Command::Openapi => {
             print!("{}", cit_api::openapi::openapi_json());
@@ -360,6 +361,18 @@ pub fn with_port(listen: &str, port: u16) -> String {
     }
 }
 
+/// Returns when no running API node can serve what it kept of `tenants` from before this
+/// command's writes (see the README's "Read cache").
+async fn tell_api_nodes(settings: &Settings, store: &Store, tenants: &[TenantId]) -> CliResult {
+    if tenants.is_empty() {
+        return Ok(());
+    }
+    let tenants: Vec<String> = tenants.iter().map(ToString::to_string).collect();
+    let lease = std::time::Duration::from_millis(settings.cache.lease_ms);
+    cit_store::changes::announce_from_outside(store, &tenants, lease).await?;
+    Ok(())
+}
+
 async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
     let store = store(settings).await?;
     let access =
@@ -398,11 +411,13 @@ async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
         TenantCmd::Disable { id } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
             store.update_tenant(&access, &id, TenantPatch { disabled: Some(true), ..Default::default() }).await?;
+            tell_api_nodes(settings, &store, std::slice::from_ref(&id)).await?;
             println!("disabled tenant {id}");
         }
         TenantCmd::Enable { id } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
             store.update_tenant(&access, &id, TenantPatch { disabled: Some(false), ..Default::default() }).await?;
+            tell_api_nodes(settings, &store, std::slice::from_ref(&id)).await?;
             println!("enabled tenant {id}");
         }
     }

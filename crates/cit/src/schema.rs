@@ -90,7 +90,7 @@ pub async fn apply(
     prune: bool,
     force: bool,
     dry_run: bool,
-) -> CliResult {
+) -> CliResult<Vec<TenantId>> {
     let types = load(files)?;
     let tenants: Vec<TenantId> = match (tenant, all) {
         (Some(t), false) => vec![TenantId::parse(&t).map_err(|_| Failure::NotFound(format!("tenant {t} not found")))?],
@@ -102,9 +102,13 @@ pub async fn apply(
         _ => return Err(Failure::Usage("give --tenant ID or --all-tenants".into())),
     };
     println!("{} content type(s) in {} file(s)", types.len(), files.len());
+    let mut changed = Vec::new();
     for tenant in &tenants {
         let report = apply_to(store, tenant, &types, prune, force, dry_run).await?;
         print_report(tenant, &report, dry_run);
+        if report.applied {
+            changed.push(tenant.clone());
+        }
     }
-    Ok(())
+    Ok(changed)
 }

@@ -521,3 +521,62 @@ async fn schema_apply_prints_its_plan_is_idempotent_and_refuses_data_loss() {
     assert!(text(&bad).contains("colour"), "{}", text(&bad));
     assert_eq!(code(&run(&db, &["schema", "apply", "--tenant", "nowhere", preset])), 3);
 }
+
+/// An anonymous GET until the server answers it from its read cache (a PostgreSQL node serves
+/// from memory one lease after it starts).
+async fn cached(client: &reqwest::Client, url: &str) -> Value {
+    for _ in 0..100 {
+        let res = client.get(url).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let hit = res.headers().get("x-cit-cache").is_some_and(|v| v == "hit");
+        let body: Value = res.json().await.unwrap();
+        if hit {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} never came from the cache");
+}
+
+#[tokio::test]
+async fn cli_writes_reach_a_running_servers_cached_reads_when_the_command_returns() {
+    let db = TestDb::new().await;
+    let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/presets/cit.toml");
+    run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
+    let extra = db.dir.path().join("lecce.toml");
+    std::fs::write(
+        &extra,
+        "[types.notizia]\nsingular = \"Notizia\"\nplural = \"Notizie\"\nfields = [ { name = \"sottotitolo\", kind = \"string\", label = \"Sottotitolo\" } ]\n",
+    )
+    .unwrap();
+    let extra = extra.to_str().unwrap();
+    assert_eq!(code(&run(&db, &["schema", "apply", "--tenant", "lecce", preset, extra])), 0);
+
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.base).await;
+    let created = client
+        .post(format!("{}/api/v1/t/lecce/entries/notizia", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"status": "published", "data": {
+            "title": "Con sottotitolo", "summary": "S", "body": "B", "sottotitolo": "da togliere"
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let url = format!("{}/api/v1/t/lecce/entries/notizia/con-sottotitolo", server.base);
+    assert_eq!(cached(&client, &url).await["data"]["sottotitolo"], "da togliere");
+
+    // The schema loses the field: the next read, right after the command, has lost it too.
+    let forced = run(&db, &["schema", "apply", "--tenant", "lecce", "--force", preset]);
+    assert_eq!(code(&forced), 0, "{}", text(&forced));
+    let after: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    assert!(after["data"].get("sottotitolo").is_none(), "{after}");
+
+    // A disabled tenant answers nobody, from the first read after the command.
+    cached(&client, &url).await;
+    assert_eq!(code(&run(&db, &["tenant", "disable", "lecce"])), 0);
+    let status = client.get(&url).send().await.unwrap().status();
+    assert_ne!(status, 200);
+}
