@@ -32,6 +32,8 @@ pub enum ApiError {
 pub struct Fetched {
     pub body: Arc<Value>,
     pub stale: bool,
+    /// Until when this answer may be used without asking the API again (now, for previews).
+    pub fresh_until: Instant,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +98,7 @@ impl ApiClient {
         if let Some(c) = &cached
             && c.checked.elapsed() < self.ttl
         {
-            return answer(c, false);
+            return answer(&c, false, self.ttl);
         }
         let mut request = self.http.get(url);
         if let Some(etag) = cached.as_ref().and_then(|c| c.etag.as_deref())
@@ -108,7 +110,7 @@ impl ApiClient {
             Ok(resp) => match resp.status() {
                 StatusCode::NOT_MODIFIED if cached.is_some() => {
                     if let Some(c) = self.touch(&key).or_else(|| cached.clone()) {
-                        return answer(&c, false);
+                        return answer(&c, false, self.ttl);
                     }
                     "304 without a cached answer".to_owned()
                 }
@@ -118,7 +120,7 @@ impl ApiClient {
                         Ok(body) => {
                             let c = Cached { status: 200, etag, body: Arc::new(body), checked: Instant::now() };
                             self.store(key, c.clone());
-                            return answer(&c, false);
+                            return answer(&c, false, self.ttl);
                         }
                         Err(e) => format!("unreadable answer: {e}"),
                     }
@@ -139,7 +141,7 @@ impl ApiClient {
         match cached {
             Some(c) if c.checked.elapsed() < self.stale_max => {
                 tracing::warn!(url = %key, "API unavailable ({failure}); serving a stale copy");
-                answer(&c, true)
+                answer(&c, true, self.ttl)
             }
             _ => {
                 tracing::warn!(url = %key, "API unavailable: {failure}");
@@ -154,7 +156,7 @@ impl ApiClient {
         match resp.status() {
             StatusCode::OK => {
                 let body = resp.json::<Value>().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-                Ok(Fetched { body: Arc::new(body), stale: false })
+                Ok(Fetched { body: Arc::new(body), stale: false, fresh_until: Instant::now() })
             }
             StatusCode::NOT_FOUND => Err(ApiError::NotFound),
             s if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN || s == StatusCode::BAD_REQUEST => {
@@ -191,15 +193,20 @@ impl ApiClient {
         cache.insert(key, value);
     }
 
+    /// How long an answer is used before the API is asked again.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// Number of cached answers (for tests and logs).
     pub fn cached(&self) -> usize {
         self.cache.lock().map(|c| c.len()).unwrap_or(0)
     }
 }
 
-fn answer(c: &Cached, stale: bool) -> Result<Fetched, ApiError> {
+fn answer(c: &Cached, stale: bool, ttl: Duration) -> Result<Fetched, ApiError> {
     if c.status == 404 {
         return Err(ApiError::NotFound);
     }
-    Ok(Fetched { body: c.body.clone(), stale })
+    Ok(Fetched { body: c.body.clone(), stale, fresh_until: c.checked + ttl })
 }

@@ -157,6 +157,8 @@ pub struct Ctx {
     pub stale: Cell<bool>,
     /// Answers already fetched during this request.
     pub seen: std::cell::RefCell<HashMap<String, Fetched>>,
+    /// Until when every answer this page used is fresh: how long the page may be kept.
+    pub fresh_until: Cell<Option<std::time::Instant>>,
 }
 
 fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -200,6 +202,8 @@ impl Ctx {
         if fetched.stale {
             self.stale.set(true);
         }
+        let until = self.fresh_until.get().map_or(fetched.fresh_until, |u| u.min(fetched.fresh_until));
+        self.fresh_until.set(Some(until));
         if let Some(k) = key {
             self.seen.borrow_mut().insert(k, fetched.clone());
         }

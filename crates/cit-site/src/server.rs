@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
@@ -26,7 +26,22 @@ pub struct SiteState {
     pub api: ApiClient,
     themes: RwLock<Arc<Themes>>,
     last_scan: RwLock<Instant>,
+    /// Rendered public pages, each kept while every API answer it was made of is fresh (the
+    /// same `cache_ttl_secs` window that the API answers are kept for): a kept page is never
+    /// older than a page rendered from the cached answers would be.
+    pages: Mutex<HashMap<String, KeptPage>>,
 }
+
+struct KeptPage {
+    body: web::Bytes,
+    content_type: HeaderValue,
+    until: Instant,
+}
+
+/// Most pages kept; beyond it, the expired ones go, then all.
+const PAGE_LIMIT: usize = 2048;
+/// Pages larger than this are not kept.
+const PAGE_MAX_BYTES: usize = 512 * 1024;
 
 impl SiteState {
     pub fn new(settings: SiteSettings) -> Result<SiteState, String> {
@@ -37,7 +52,13 @@ impl SiteState {
             Duration::from_secs(settings.api_timeout_secs),
         )?;
         let themes = Themes::scan(&settings.themes_dir);
-        Ok(SiteState { settings, api, themes: RwLock::new(Arc::new(themes)), last_scan: RwLock::new(Instant::now()) })
+        Ok(SiteState {
+            settings,
+            api,
+            themes: RwLock::new(Arc::new(themes)),
+            last_scan: RwLock::new(Instant::now()),
+            pages: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn themes(&self) -> Arc<Themes> {
@@ -215,6 +236,76 @@ fn query_map(req: &HttpRequest) -> HashMap<String, String> {
 
 async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<SiteState>) -> HttpResponse {
     let state = state.into_inner();
+    if req.method() != actix_web::http::Method::GET {
+        return render_page(req, body, state).await;
+    }
+    let key = format!("{}{}?{}", origin(&req), req.path(), req.query_string());
+    if let Some(page) = state.kept_page(&key) {
+        return page;
+    }
+    let resp = render_page(req, body, state.clone()).await;
+    state.keep_page(key, resp).await
+}
+
+impl SiteState {
+    fn kept_page(&self, key: &str) -> Option<HttpResponse> {
+        let pages = self.pages.lock().ok()?;
+        let page = pages.get(key).filter(|p| p.until > Instant::now())?;
+        let mut resp = HttpResponse::Ok();
+        resp.insert_header((header::CONTENT_TYPE, page.content_type.clone()))
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC)))
+            .insert_header(("x-cit-page-cache", "hit"));
+        let mut resp = resp.body(page.body.clone());
+        security_headers(resp.headers_mut());
+        Some(resp)
+    }
+
+    /// Keeps `resp` when it is a fresh public page, and gives it back.
+    async fn keep_page(&self, key: String, resp: HttpResponse) -> HttpResponse {
+        let public = resp.headers().get(header::CACHE_CONTROL).is_some_and(|v| v == PUBLIC);
+        let until = resp.extensions().get::<FreshUntil>().map(|f| f.0);
+        let (Some(until), true, true, Some(content_type)) = (
+            until.filter(|u| *u > Instant::now()),
+            public,
+            resp.status() == StatusCode::OK,
+            resp.headers().get(header::CONTENT_TYPE).cloned(),
+        ) else {
+            return resp;
+        };
+        use actix_web::body::{BodySize, MessageBody};
+        if !matches!(resp.body().size(), BodySize::Sized(n) if n as usize <= PAGE_MAX_BYTES) {
+            return resp;
+        }
+        let (resp, body) = resp.into_parts();
+        let bytes = match actix_web::body::to_bytes(body).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("cannot read a rendered page: {e}");
+                return HttpResponse::InternalServerError().finish();
+            }
+        };
+        if let Ok(mut pages) = self.pages.lock() {
+            if pages.len() >= PAGE_LIMIT {
+                let now = Instant::now();
+                pages.retain(|_, p| p.until > now);
+                if pages.len() >= PAGE_LIMIT {
+                    pages.clear();
+                }
+            }
+            pages.insert(key, KeptPage { body: bytes.clone(), content_type, until });
+        }
+        resp.set_body(actix_web::body::BoxBody::new(bytes))
+    }
+}
+
+/// When the page's freshest-kept API answer stops being fresh (set by [`respond`]).
+#[derive(Clone, Copy)]
+struct FreshUntil(Instant);
+
+/// `Cache-Control` of a public page that is not stale.
+const PUBLIC: &str = "public, max-age=30";
+
+async fn render_page(req: HttpRequest, body: web::Bytes, state: Arc<SiteState>) -> HttpResponse {
     let host = req.connection_info().host().to_owned();
     let path = req.path().to_owned();
     let mut themes = state.themes();
@@ -250,6 +341,7 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<SiteState
         query: query_map(&req),
         stale: std::cell::Cell::new(false),
         seen: std::cell::RefCell::new(HashMap::new()),
+        fresh_until: std::cell::Cell::new(None),
     };
     let is_post = req.method() == actix_web::http::Method::POST;
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
@@ -408,7 +500,7 @@ async fn respond(cx: &Ctx, answer: pages::PageResult) -> HttpResponse {
 fn finish(cx: &Ctx, mut resp: HttpResponse) -> HttpResponse {
     let h = resp.headers_mut();
     if !h.contains_key(header::CACHE_CONTROL) {
-        let cc = if cx.stale.get() { "no-cache" } else { "public, max-age=30" };
+        let cc = if cx.stale.get() { "no-cache" } else { PUBLIC };
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cc));
     }
     if cx.stale.get() {
@@ -416,6 +508,8 @@ fn finish(cx: &Ctx, mut resp: HttpResponse) -> HttpResponse {
         h.insert(header::HeaderName::from_static("x-cit-stale"), HeaderValue::from_static("1"));
     }
     security_headers(h);
+    let until = cx.fresh_until.get().unwrap_or_else(|| Instant::now() + cx.state.api.ttl());
+    resp.extensions_mut().insert(FreshUntil(until));
     resp
 }
 

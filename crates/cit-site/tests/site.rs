@@ -83,6 +83,10 @@ fn write_theme(dir: &Path, id: &str, primary: &str) {
 }
 
 async fn start() -> Running {
+    start_with_ttl(0).await
+}
+
+async fn start_with_ttl(cache_ttl_secs: u64) -> Running {
     let api = Arc::new(FakeApi { docs: fake_docs(), full: AtomicUsize::new(0), not_modified: AtomicUsize::new(0) });
     let data = web::Data::from(api.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -108,7 +112,7 @@ async fn start() -> Running {
         api_url: format!("http://127.0.0.1:{port}"),
         themes_dir: themes.path().to_path_buf(),
         assets_dir: base_theme().join("node_modules/bootstrap-italia/dist"),
-        cache_ttl_secs: 0,
+        cache_ttl_secs,
         stale_max_secs: 3600,
         api_timeout_secs: 2,
         workers: 1,
@@ -266,4 +270,40 @@ async fn a_broken_template_is_a_themed_500_without_details() {
     assert!(body.contains("Errore del sito"), "{body}");
     assert!(body.contains("/_assets/themes/demo/logo.svg"), "themed");
     assert!(!body.contains("projects.html") && !body.contains("division"), "no internal detail: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rendered_pages_are_kept_only_while_their_api_answers_are_fresh() {
+    let app = start_with_ttl(1).await;
+    let url = format!("{}/demo/servizi/protocollo", app.site);
+    let (status, headers, first) = get(&url).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(headers.get("x-cit-page-cache").is_none());
+    let asked = app.api.full.load(Ordering::SeqCst) + app.api.not_modified.load(Ordering::SeqCst);
+
+    // Within the window the page is not rendered again, and the API is not asked.
+    let (status, headers, again) = get(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("x-cit-page-cache").map(|v| v.to_str().unwrap()), Some("hit"));
+    assert_eq!(headers.get("cache-control").unwrap(), "public, max-age=30");
+    assert!(headers.get("content-security-policy").is_some(), "a kept page has the security headers too");
+    assert_eq!(again, first);
+    assert_eq!(app.api.full.load(Ordering::SeqCst) + app.api.not_modified.load(Ordering::SeqCst), asked);
+
+    // After it, the API is asked again (a 304 here) before the page is served.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, headers, _) = get(&url).await;
+    assert_eq!(status, 200);
+    assert!(headers.get("x-cit-page-cache").is_none(), "expired pages are rendered again");
+    assert!(app.api.not_modified.load(Ordering::SeqCst) + app.api.full.load(Ordering::SeqCst) > asked);
+
+    // A page made of stale answers (the API is down) is not kept.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.api_handle.stop(true).await;
+    let (status, headers, _) = get(&url).await;
+    assert_eq!(status, 200);
+    assert!(headers.get("x-cit-stale").is_some());
+    let (_, headers, _) = get(&url).await;
+    assert!(headers.get("x-cit-page-cache").is_none(), "stale pages are not kept");
+    assert!(headers.get("x-cit-stale").is_some());
 }
