@@ -98,7 +98,7 @@ impl ApiClient {
         if let Some(c) = &cached
             && c.checked.elapsed() < self.ttl
         {
-            return answer(&c, false, self.ttl);
+            return answer(c, false, self.ttl);
         }
         let mut request = self.http.get(url);
         if let Some(etag) = cached.as_ref().and_then(|c| c.etag.as_deref())
