@@ -82,7 +82,13 @@ pub async fn observe(
             if let Some(m) = &metrics {
                 m.observe(&method, &route, status, elapsed.as_secs_f64());
             }
-            tracing::info!(status, micros = elapsed.as_micros() as u64, path = %res.request().path(), "served");
+            // One line per request only at debug: at tens of thousands of requests a second,
+            // writing them is a large share of the server's work. Metrics count every request.
+            if status >= 500 {
+                tracing::warn!(status, micros = elapsed.as_micros() as u64, path = %res.request().path(), "served");
+            } else {
+                tracing::debug!(status, micros = elapsed.as_micros() as u64, path = %res.request().path(), "served");
+            }
             Ok(res)
         }
         Err(e) => {
@@ -90,7 +96,7 @@ pub async fn observe(
             if let Some(m) = &metrics {
                 m.observe(&method, &route, status, elapsed.as_secs_f64());
             }
-            tracing::info!(status, micros = elapsed.as_micros() as u64, "failed");
+            tracing::warn!(status, micros = elapsed.as_micros() as u64, "failed");
             Err(e)
         }
     }
