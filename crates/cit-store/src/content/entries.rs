@@ -458,7 +458,8 @@ impl TenantStore<'_> {
     /// A page of entries, each with its own cursor (for GraphQL edges), and whether more follow.
     pub async fn list_entries_with_cursors(&self, q: &ListQuery) -> StoreResult<(Vec<(Entry, super::Cursor)>, bool)> {
         self.visible(&q.statuses)?;
-        let ordering = Ordering::new(&q.sort, self.backend());
+        let published_only = q.statuses.iter().all(|s| *s == EntryStatus::Published);
+        let ordering = Ordering::new(&q.sort, self.backend(), published_only);
         let mut select = self.list_select(q);
         if let Some(cursor) = &q.after {
             let cond = ordering.after(cursor).ok_or(StoreError::Invalid {

@@ -322,10 +322,20 @@ fn data_is_null(entry: &Entry, name: &str) -> bool {
 
 /// Sort keys, expanded so that every SQL expression is non-null (nulls sort last through a
 /// flag), and closed by the id so the order is total.
-fn key_exprs(sort: &[SortKey], backend: Backend) -> Vec<KeyExpr> {
+fn key_exprs(sort: &[SortKey], backend: Backend, published_only: bool) -> Vec<KeyExpr> {
     let mut keys = Vec::new();
     for k in sort {
         match &k.target {
+            // Published entries always have a publication time: the bare column, which the
+            // list index (tenant, type, status, published_at) walks in order, so a page stops
+            // after its rows instead of sorting every match.
+            Target::Sys(SysField::PublishedAt) if published_only => {
+                keys.push(KeyExpr {
+                    sql: Expr::cust(r#""published_at""#),
+                    desc: k.desc,
+                    value: Box::new(|e| CursorValue::T(e.published_at.unwrap_or(e.created_at))),
+                });
+            }
             Target::Sys(SysField::PublishedAt) => {
                 keys.push(KeyExpr {
                     sql: Expr::cust(r#"CASE WHEN "published_at" IS NULL THEN 1 ELSE 0 END"#),
@@ -404,7 +414,8 @@ pub(crate) struct Ordering {
 }
 
 impl Ordering {
-    pub(crate) fn new(sort: &[SortKey], backend: Backend) -> Self {
+    /// `published_only`: every row has status published (so a publication time).
+    pub(crate) fn new(sort: &[SortKey], backend: Backend, published_only: bool) -> Self {
         let signature = sort
             .iter()
             .map(|k| {
@@ -416,7 +427,7 @@ impl Ordering {
             })
             .collect::<Vec<_>>()
             .join(",");
-        Self { keys: key_exprs(sort, backend), signature }
+        Self { keys: key_exprs(sort, backend, published_only), signature }
     }
 
     pub(crate) fn order_by(&self) -> Vec<(SimpleExpr, bool)> {
@@ -461,7 +472,7 @@ mod tests {
                 target: Target::Data(FieldName::parse("count").unwrap(), ValueType::Number),
                 desc: true,
             }];
-            let ordering = Ordering::new(&sort, backend);
+            let ordering = Ordering::new(&sort, backend, false);
             let mut select = entry::Entity::find();
             for (expr, desc) in ordering.order_by() {
                 select = if desc { select.order_by_desc(expr) } else { select.order_by_asc(expr) };
@@ -495,7 +506,7 @@ mod tests {
     fn descending_keys_sort_descending() {
         let sort =
             vec![SortKey { target: Target::Data(FieldName::parse("title").unwrap(), ValueType::Text), desc: true }];
-        let ordering = Ordering::new(&sort, Backend::Sqlite);
+        let ordering = Ordering::new(&sort, Backend::Sqlite, false);
         let mut select = entry::Entity::find();
         for (expr, desc) in ordering.order_by() {
             select = if desc { select.order_by_desc(expr) } else { select.order_by_asc(expr) };
