@@ -49,6 +49,11 @@ enum Command {
     Openapi,
     /// Print the GraphQL SDL of a tenant with the CIT preset (the committed schema/schema.graphql).
     GraphqlSdl,
+    /// Fill the database for benchmarks (bench/run): the demo partners, then <prefix>-006… with
+    /// the CIT preset, each with --entries generated entries (news items mostly, with topics,
+    /// services and offices to refer to). Deterministic; a tenant that has them already is
+    /// skipped. Progress on standard error, a JSON summary on standard output.
+    SeedBulk(crate::bulk::BulkArgs),
 }
 
 #[derive(Subcommand)]
@@ -312,6 +317,10 @@ pub async fn run(cli: Cli) -> CliResult {
                 settings.database_url_redacted()
             );
             Ok(())
+        }
+        Command::SeedBulk(args) => {
+            init_logging(&settings, "warn");
+            crate::bulk::run(&settings, args).await
         }
         Command::Tenant(cmd) => {
             init_logging(&settings, "warn");

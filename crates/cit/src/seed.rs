@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use cit_core::content::{ContentType, FieldKind, Mode, Slug, slugify, validate_data};
 use cit_core::{Action, Actor, TenantId, authorize};
-use cit_store::{EntryStatus, NewEntry, Store};
+use cit_store::{Entry, EntryStatus, NewEntry, Store, StoreError, TenantStore};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -79,27 +79,7 @@ pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name:
                 EntryStatus::parse(s).ok_or_else(|| Failure::Other(anyhow::anyhow!("{}: bad status {s}", at())))?
             }
         };
-        let mode = if status == EntryStatus::Draft && e.publish_at.is_none() { Mode::Draft } else { Mode::Publish };
-        let validated = validate_data(ct, &data, mode, true).map_err(|errs| {
-            Failure::Other(anyhow::anyhow!(
-                "{}: {}",
-                at(),
-                errs.iter().map(|x| format!("{}: {}", x.path, x.message)).collect::<Vec<_>>().join("; ")
-            ))
-        })?;
-        scoped
-            .create_entry(
-                ct,
-                NewEntry {
-                    locale,
-                    slug: Some(slug),
-                    status,
-                    data: validated,
-                    publish_at: e.publish_at,
-                    unpublish_at: None,
-                    translation_of: None,
-                },
-            )
+        create_entry(&scoped, ct, locale, slug, status, e.publish_at, &data)
             .await
             .map_err(|err| Failure::Other(anyhow::anyhow!("{}: {err}", at())))?;
         created += 1;
@@ -107,9 +87,61 @@ pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name:
     Ok(created)
 }
 
+/// Why [`create_entry`] did not create an entry.
+#[derive(Debug)]
+pub enum CreateError {
+    /// The data does not fit its type: every problem, `path: message`, joined.
+    Invalid(String),
+    /// The store refused it (a missing reference, a taken slug or unique value) or failed.
+    Store(StoreError),
+}
+
+impl std::fmt::Display for CreateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CreateError::Invalid(m) => f.write_str(m),
+            CreateError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Creates one entry the way the API does: the data is validated against its type (a draft
+/// without a schedule may be incomplete, anything else needs every required field, defaults
+/// applied), then the store checks references and unique values and writes the entry, its
+/// first revision, its search index rows and the audit line in one transaction.
+pub async fn create_entry(
+    scoped: &TenantStore<'_>,
+    ct: &ContentType,
+    locale: String,
+    slug: Slug,
+    status: EntryStatus,
+    publish_at: Option<DateTime<Utc>>,
+    data: &Map<String, Value>,
+) -> Result<Entry, CreateError> {
+    let mode = if status == EntryStatus::Draft && publish_at.is_none() { Mode::Draft } else { Mode::Publish };
+    let validated = validate_data(ct, data, mode, true).map_err(|errs| {
+        CreateError::Invalid(errs.iter().map(|x| format!("{}: {}", x.path, x.message)).collect::<Vec<_>>().join("; "))
+    })?;
+    scoped
+        .create_entry(
+            ct,
+            NewEntry {
+                locale,
+                slug: Some(slug),
+                status,
+                data: validated,
+                publish_at,
+                unpublish_at: None,
+                translation_of: None,
+            },
+        )
+        .await
+        .map_err(CreateError::Store)
+}
+
 /// Turns slugs in reference fields into the ids of the entries they name.
 async fn resolve_references(
-    scoped: &cit_store::TenantStore<'_>,
+    scoped: &TenantStore<'_>,
     ct: &ContentType,
     locale: &str,
     data: &mut Map<String, Value>,
