@@ -507,9 +507,11 @@ class Bench:
         errors = out["non2xx"] + out["socket_errors"]
         if errors:
             self.result["errors"].append(f"{name}: {out['non2xx']} non-2xx answers, {out['socket_errors']} socket errors")
-        if out["requests"] == 0:
-            # wrk does not always count the requests it gave up on as timeouts.
-            out["error"] = f"no answer within the {self.args.duration} s run"
+        if out["requests"] < self.args.connections:
+            # Fewer answers than connections: requests hung. wrk does not always count the
+            # requests it gave up on (after 2 s) as timeouts.
+            out["error"] = (f"{out['requests']} answers in {self.args.duration} s over {self.args.connections} "
+                            f"connections: requests hung")
             self.result["errors"].append(f"{name}: {out['error']}")
         log(f"{name}: {out['rps']:.0f} req/s, p50 {out['p50_ms']:.2f} ms, p99 {out['p99_ms']:.2f} ms, {errors} errors")
         return out
@@ -560,19 +562,21 @@ def markdown(result, meta):
         "",
         f"{meta['date']} · commit `{meta['commit'][:12]}` · {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), "
         f"{meta['machine']['memory_gb']} GB · wrk -t{min(2, meta['connections'])} -c{meta['connections']} "
-        f"-d{meta['duration_s']}s, on the same machine",
+        f"-d{meta['duration_s']}s, on the same machine"
+        + (f" · settings: {' '.join(meta['settings'])}" if meta["settings"] else ""),
         "",
-        "| scenario | req/s | % of ceiling | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| scenario | req/s | % of ceiling | p50 ms | p99 ms | errors | read cache hits |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in sc.items():
         if "rps" not in r or r.get("error"):
-            lines.append(f"| {name} | failed | | | | {r.get('error', '')[:80]} |")
+            lines.append(f"| {name} | failed | | | | {r.get('error', '')[:80]} | |")
             continue
         pct = f"{r['rps'] / ceiling * 100:.0f}%" if ceiling else "–"
         method = " (GET)" if name == "graphql_list" else ""
+        hits = f"{r['cache_hits'] / r['requests'] * 100:.0f}%" if r["requests"] else "–"
         lines.append(f"| {name}{method} | {r['rps']:,.0f} | {pct} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                     f"{r['non2xx'] + r['socket_errors']} |")
+                     f"{r['non2xx'] + r['socket_errors']} | {hits} |")
     st = result.get("startup_ms", {})
     rss = result.get("rss_mb", {})
     lines += [
