@@ -203,6 +203,18 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics after a bulk load. PostgreSQL's autovacuum does it in
+    /// time on a live server; right after thousands of inserts, or where autovacuum is off, stale
+    /// statistics make the planner pick `idx_entries_list` for the slug check and scan a whole
+    /// type per write (5 ms instead of 0.05 ms at 10,000 entries). SQLite keeps no statistics
+    /// for cit and plans without them, so there is nothing to do.
+    pub async fn analyze(&self) -> StoreResult<()> {
+        if self.backend == Backend::Postgres {
+            self.write.execute_unprepared("ANALYZE").await?;
+        }
+        Ok(())
+    }
+
     /// Closes the pools, flushing SQLite's WAL.
     pub async fn close(self) -> StoreResult<()> {
         self.read.close().await?;

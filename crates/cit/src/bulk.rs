@@ -91,6 +91,11 @@ pub async fn run(settings: &cit_api::Settings, args: BulkArgs) -> CliResult {
     }
     let secs = seeding.elapsed().as_secs_f64();
     let rate = if secs > 0.0 { created as f64 / secs } else { 0.0 };
+    if created > 0 {
+        let analyzing = Instant::now();
+        store.analyze().await?;
+        eprintln!("seed-bulk: planner statistics refreshed in {:.1} s", analyzing.elapsed().as_secs_f64());
+    }
     eprintln!(
         "seed-bulk: {created} new entries in {secs:.1} s ({rate:.0} entries/s), {skipped} already there; \
          {} tenant(s) × {} entries",

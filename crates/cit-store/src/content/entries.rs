@@ -246,7 +246,7 @@ impl TenantStore<'_> {
         .await
         .map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
         self.insert_revision(&txn, &model, "created").await?;
-        super::search::index_entry(&txn, ct, &model).await?;
+        super::search::index_entry(&txn, ct, &model, super::search::Indexed::New).await?;
         self.audit_on(
             &txn,
             "entry.create",
@@ -338,7 +338,7 @@ impl TenantStore<'_> {
         let updated =
             model.update(&txn).await.map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
         self.insert_revision(&txn, &updated, &note).await?;
-        super::search::index_entry(&txn, ct, &updated).await?;
+        super::search::index_entry(&txn, ct, &updated, super::search::Indexed::Maybe).await?;
         self.audit_on(
             &txn,
             &format!("entry.{}", note.split(':').next().unwrap_or("update")),

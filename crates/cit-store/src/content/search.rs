@@ -101,13 +101,28 @@ fn db(backend: Backend) -> DbBackend {
     }
 }
 
+/// Whether the entry may already have a search document to replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Indexed {
+    /// Created in this transaction: nothing to delete first (one statement less per create).
+    New,
+    Maybe,
+}
+
 /// Writes (or rewrites) the search document of an entry, on the connection of its write.
-pub(crate) async fn index_entry(conn: &impl ConnectionTrait, ct: &ContentType, e: &entry::Model) -> StoreResult<()> {
+pub(crate) async fn index_entry(
+    conn: &impl ConnectionTrait,
+    ct: &ContentType,
+    e: &entry::Model,
+    indexed: Indexed,
+) -> StoreResult<()> {
     let empty = serde_json::Map::new();
     let data = e.data.as_object().unwrap_or(&empty);
     let doc = document(ct, data);
-    let delete = Query::delete().from_table(table()).and_where(Expr::col(col("entry_id")).eq(e.id)).to_owned();
-    conn.execute(&delete).await?;
+    if indexed == Indexed::Maybe {
+        let delete = Query::delete().from_table(table()).and_where(Expr::col(col("entry_id")).eq(e.id)).to_owned();
+        conn.execute(&delete).await?;
+    }
     let insert = Query::insert()
         .into_table(table())
         .columns(
@@ -304,7 +319,7 @@ impl crate::Store {
                     types.insert(key.clone(), ct);
                 }
                 if let Some(Some(ct)) = types.get(&key) {
-                    index_entry(&self.write, ct, &e).await?;
+                    index_entry(&self.write, ct, &e, Indexed::Maybe).await?;
                     done += 1;
                     progressed = true;
                 }

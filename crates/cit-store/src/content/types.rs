@@ -244,7 +244,7 @@ impl TenantStore<'_> {
                         .await?;
                 }
             }
-            super::search::index_entry(conn, ct, &row).await?;
+            super::search::index_entry(conn, ct, &row, super::search::Indexed::Maybe).await?;
         }
         Ok(())
     }
