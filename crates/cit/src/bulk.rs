@@ -52,6 +52,8 @@ const OFFICES: usize = 4;
 const SERVICES: usize = 40;
 /// Entries below this index are the ones others refer to; they are written one at a time first.
 const BASE: usize = TOPICS + OFFICES + SERVICES;
+/// Entries created between two refreshes of PostgreSQL's planner statistics, at least.
+const ANALYZE_EVERY: usize = 1_000;
 
 pub async fn run(settings: &cit_api::Settings, args: BulkArgs) -> CliResult {
     let prefix = args.prefix.as_str();
@@ -234,9 +236,18 @@ async fn seed_tenant(
         let shared = shared.clone();
         let tenant = tenant.clone();
         tokio::spawn(async move {
+            let mut analyzed = 0;
             loop {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 let done = shared.created.load(Relaxed);
+                // Statistics taken when the tenant was empty make each write's slug check scan
+                // the whole type (see Store::analyze): refresh them as the data grows.
+                if done >= analyzed * 2 + ANALYZE_EVERY {
+                    analyzed = done;
+                    if let Err(e) = shared.store.analyze().await {
+                        eprintln!("  {:<10} could not refresh the planner statistics: {e}", tenant.as_str());
+                    }
+                }
                 let rate = done as f64 / started.elapsed().as_secs_f64();
                 eprintln!(
                     "  {:<10} {:>8}/{} entries, {rate:.0}/s",

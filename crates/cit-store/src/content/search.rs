@@ -177,7 +177,7 @@ pub(crate) async fn set_status(conn: &impl ConnectionTrait, id: uuid::Uuid, stat
 /// second on 50,000 entries (bench/RESULTS.md).
 fn sqlite_sql(statuses: &str) -> String {
     format!(
-        r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, d.body, e.slug, -bm25(search_fts, 5.0, 1.0) AS score
+        r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, e.slug, -bm25(search_fts, 5.0, 1.0) AS score
            FROM search_fts CROSS JOIN search_documents d ON d.doc_id = search_fts.rowid CROSS JOIN entries e ON e.id = d.entry_id
            WHERE search_fts MATCH ? AND d.tenant_id = ? AND d.locale = ? AND d.status IN ({statuses})
            ORDER BY score DESC, d.entry_id LIMIT {MAX_MATCHES}"#
@@ -239,7 +239,7 @@ impl TenantStore<'_> {
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!(
-                    r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, d.body, e.slug, CAST(ts_rank(d.tsv, q.query) AS DOUBLE PRECISION) AS score
+                    r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, e.slug, CAST(ts_rank(d.tsv, q.query) AS DOUBLE PRECISION) AS score
                        FROM search_documents d JOIN entries e ON e.id = d.entry_id CROSS JOIN (SELECT {tsquery} AS query) q
                        WHERE d.tsv @@ q.query AND d.tenant_id = ${next} AND d.locale = ${} AND d.status IN ({statuses})
                        ORDER BY score DESC, d.entry_id LIMIT {MAX_MATCHES}"#,
@@ -256,7 +256,8 @@ impl TenantStore<'_> {
                 slug: row.try_get("", "slug")?,
                 status: EntryStatus::parse(&row.try_get::<String>("", "status")?).unwrap_or(EntryStatus::Draft),
                 title: row.try_get("", "title")?,
-                body: row.try_get("", "body")?,
+                // Read for the page's hits only, below: a common word matches every document.
+                body: String::new(),
                 score: row.try_get("", "score")?,
             };
             let topics: String = row.try_get("", "topics")?;
@@ -285,7 +286,33 @@ impl TenantStore<'_> {
         types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut topics: Vec<(uuid::Uuid, usize)> = topics.into_iter().collect();
         topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(SearchResults { hits: hits.into_iter().skip(q.offset).take(q.limit).collect(), total, types, topics })
+        let mut hits: Vec<SearchHit> = hits.into_iter().skip(q.offset).take(q.limit).collect();
+        self.fill_bodies(&mut hits).await?;
+        Ok(SearchResults { hits, total, types, topics })
+    }
+
+    /// The indexed text of the hits shown, for their snippets.
+    async fn fill_bodies(&self, hits: &mut [SearchHit]) -> StoreResult<()> {
+        if hits.is_empty() {
+            return Ok(());
+        }
+        let select = Query::select()
+            .columns([col("entry_id"), col("body")])
+            .from(table())
+            .and_where(Expr::col(col("entry_id")).is_in(hits.iter().map(|h| h.entry_id)))
+            .to_owned();
+        let backend = self.store().backend;
+        let rows = self.store().read.query_all_raw(db(backend).build(&select)).await?;
+        let mut bodies: HashMap<uuid::Uuid, String> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            bodies.insert(row.try_get("", "entry_id")?, row.try_get("", "body")?);
+        }
+        for hit in hits {
+            if let Some(body) = bodies.remove(&hit.entry_id) {
+                hit.body = body;
+            }
+        }
+        Ok(())
     }
 }
 
