@@ -169,6 +169,15 @@ pub(crate) async fn set_status(conn: &impl ConnectionTrait, id: uuid::Uuid, stat
     Ok(())
 }
 
+/// The FTS5 query: the tenant first (its column holds nothing else, so `^` anchors the whole
+/// id), then every term as a prefix of a stem in the title or the body. Terms hold letters and
+/// digits only and tenant ids letters, digits and hyphens, so quoting them cannot break FTS5's
+/// syntax. The SQL still compares `tenant_id`: the match only narrows early.
+fn fts_match(tenant: &str, terms: &[cit_core::search::Term]) -> String {
+    let terms = terms.iter().map(|t| format!("\"{}\"*", t.stem)).collect::<Vec<_>>().join(" ");
+    format!("{{tenant_id}} : ^\"{tenant}\" AND {{title_stems body_stems}} : ({terms})")
+}
+
 /// The ranked match on SQLite, `statuses` being the placeholders of the status list.
 ///
 /// CROSS JOIN pins the join order: the full-text match runs once and drives the lookups. Left
@@ -177,7 +186,7 @@ pub(crate) async fn set_status(conn: &impl ConnectionTrait, id: uuid::Uuid, stat
 /// second on 50,000 entries (bench/RESULTS.md).
 fn sqlite_sql(statuses: &str) -> String {
     format!(
-        r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, e.slug, -bm25(search_fts, 5.0, 1.0) AS score
+        r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, e.slug, -bm25(search_fts, 0.0, 5.0, 1.0) AS score
            FROM search_fts CROSS JOIN search_documents d ON d.doc_id = search_fts.rowid CROSS JOIN entries e ON e.id = d.entry_id
            WHERE search_fts MATCH ? AND d.tenant_id = ? AND d.locale = ? AND d.status IN ({statuses})
            ORDER BY score DESC, d.entry_id LIMIT {MAX_MATCHES}"#
@@ -199,9 +208,7 @@ impl TenantStore<'_> {
         let mut values: Vec<DbValue> = Vec::new();
         let sql = match backend {
             Backend::Sqlite => {
-                // Terms hold letters and digits only, so quoting them cannot break FTS5's syntax.
-                let matcher = q.terms.iter().map(|t| format!("\"{}\"*", t.stem)).collect::<Vec<_>>().join(" ");
-                values.push(matcher.into());
+                values.push(fts_match(self.tenant().as_str(), &q.terms).into());
                 values.push(self.tenant().to_string().into());
                 values.push(q.locale.clone().into());
                 let statuses = q

@@ -7,6 +7,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_content;
 mod m20261126_000003_search;
 mod m20261126_000004_media;
+mod m20261127_000005_search_by_tenant;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_content::Migration),
             Box::new(m20261126_000003_search::Migration),
             Box::new(m20261126_000004_media::Migration),
+            Box::new(m20261127_000005_search_by_tenant::Migration),
         ]
     }
 }
