@@ -189,3 +189,37 @@ async fn after_an_acknowledged_write_no_node_returns_the_old_content() {
         assert_eq!(title_at(&app, None, &path).await.0, "Dopo");
     }
 }
+
+/// Readers that miss together wait for one computation instead of each running it: a write that
+/// empties a busy tenant's shelf must not send every waiting reader to the database at once.
+#[tokio::test]
+async fn readers_that_miss_together_share_one_computation() {
+    let app = spawn_app().await;
+    let root = preset(&app).await;
+    for n in 0..30 {
+        news(&app, &root, "lecce", &format!("Notizia {n}")).await;
+    }
+    until_serving(&[&app.state], 0).await;
+
+    // What one computation of such a list costs, alone.
+    let before = app.store.query_count();
+    let alone = app.get("/api/v1/t/lecce/entries/notizia?sort=-published_at&limit=19", None).await;
+    assert_eq!(cache(&alone), Some("miss"));
+    let one = app.store.query_count() - before;
+    assert!(one > 0);
+
+    let path = "/api/v1/t/lecce/entries/notizia?sort=-published_at&limit=18";
+    let before = app.store.query_count();
+    let answers = futures_util::future::join_all((0..16).map(|_| app.get(path, None))).await;
+    assert_eq!(app.store.query_count() - before, one, "sixteen readers, one computation");
+    let misses = answers.iter().filter(|r| cache(r) == Some("miss")).count();
+    assert_eq!(misses, 1, "one computes, the others are answered with its result");
+    assert!(answers.iter().all(|r| r.status == 200 && titles(r).len() == 18));
+
+    // An answer that is not kept (a 404) is computed by each reader, and none waits forever.
+    let missing = "/api/v1/t/lecce/entries/notizia/nessuna-notizia";
+    let started = Instant::now();
+    let answers = futures_util::future::join_all((0..8).map(|_| app.get(missing, None))).await;
+    assert!(answers.iter().all(|r| r.status == 404));
+    assert!(started.elapsed() < cit_api::read_cache::FOLLOW_WAIT, "followers of an answer not kept do not wait it out");
+}

@@ -9,12 +9,17 @@
 //! LISTEN/NOTIFY; the writer waits for the others' acknowledgements) and commits by other
 //! processes on SQLite. An answer computed while a write happened is not kept.
 //!
+//! Misses are coalesced: while one request computes an answer, the others that want the same
+//! answer wait for it (at most [`FOLLOW_WAIT`]) instead of computing it too, so that a write
+//! that empties a tenant's shelf does not send every waiting reader to the database at once.
+//!
 //! Settings: `cache.enabled` (default true) and `cache.max_bytes` (default 32 MiB; when full,
 //! everything is dropped and the cache fills again).
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
@@ -35,6 +40,8 @@ pub struct Wrote;
 pub static CACHE_HEADER: HeaderName = HeaderName::from_static("x-cit-cache");
 /// Answers larger than this are not kept.
 const MAX_ENTRY_BYTES: usize = 1 << 20;
+/// How long a request waits for another one computing the same answer before computing it itself.
+pub const FOLLOW_WAIT: Duration = Duration::from_secs(5);
 
 struct Cached {
     body: Bytes,
@@ -50,6 +57,31 @@ pub struct ReadCache {
     bytes: AtomicUsize,
     /// Bumped by every forgetting: an answer computed across a bump is not kept.
     writes: AtomicU64,
+    /// Answers being computed, by tenant and key, with what wakes the requests waiting for them.
+    inflight: Mutex<HashMap<(String, String), Arc<tokio::sync::Notify>>>,
+}
+
+/// A computation under way: when it ends (answer kept or not, or the request dropped), the
+/// requests waiting for it wake up and look in the cache again.
+struct Flight<'a> {
+    cache: &'a ReadCache,
+    key: (String, String),
+    done: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut inflight = self.cache.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if inflight.get(&self.key).is_some_and(|n| Arc::ptr_eq(n, &self.done)) {
+            inflight.remove(&self.key);
+        }
+        self.done.notify_waiters();
+    }
+}
+
+enum Role<'a> {
+    Lead(Flight<'a>),
+    Follow(tokio::sync::futures::OwnedNotified),
 }
 
 /// The cache's state when a computation started.
@@ -64,7 +96,21 @@ impl ReadCache {
             shelves: RwLock::new(HashMap::new()),
             bytes: AtomicUsize::new(0),
             writes: AtomicU64::new(0),
+            inflight: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Leads the computation of an answer, or follows the one under way.
+    fn join(&self, tenant: &str, key: &str) -> Role<'_> {
+        let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = (tenant.to_owned(), key.to_owned());
+        if let Some(done) = inflight.get(&id) {
+            // Made under the lock that the leader takes to notify: no wake-up is missed.
+            return Role::Follow(done.clone().notified_owned());
+        }
+        let done = Arc::new(tokio::sync::Notify::new());
+        inflight.insert(id.clone(), done.clone());
+        Role::Lead(Flight { cache: self, key: id, done })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, HashMap<String, std::sync::Arc<Cached>>>> {
@@ -182,6 +228,18 @@ pub async fn middleware(
             let res = respond(&req, &hit);
             return Ok(req.into_response(res));
         }
+        let flight = match cache.join(&tenant, &key) {
+            Role::Lead(flight) => Some(flight),
+            Role::Follow(done) => {
+                let _ = tokio::time::timeout(FOLLOW_WAIT, done).await;
+                if let Some(hit) = cache.get(&tenant, &key) {
+                    let res = respond(&req, &hit);
+                    return Ok(req.into_response(res));
+                }
+                // Not kept (not cacheable, or a write came between): compute it here.
+                None
+            }
+        };
         let ticket = cache.ticket();
         let res = next.call(req).await?;
         let h = res.headers();
@@ -205,6 +263,7 @@ pub async fn middleware(
         if body.len() <= MAX_ENTRY_BYTES {
             cache.put(&tenant, key, ticket, Cached { body: body.clone(), etag, content_type, cache_control });
         }
+        drop(flight);
         res.headers_mut().insert(CACHE_HEADER.clone(), HeaderValue::from_static("miss"));
         return Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))));
     }
