@@ -192,6 +192,11 @@ impl Store {
         Ok(pending)
     }
 
+    /// How many migrations this build knows; a fresh database applies all of them.
+    pub fn known_migrations() -> usize {
+        migration::Migrator::migrations().len()
+    }
+
     /// How many migrations are not applied yet.
     pub async fn pending_migrations(&self) -> StoreResult<usize> {
         Ok(migration::Migrator::get_pending_migrations(&self.read).await?.len())
