@@ -167,10 +167,9 @@ impl TenantStore<'_> {
             return Ok(Vec::new());
         }
         Ok(self
-            .select::<media::Entity>()
+            .select_ids::<media::Entity>(media::Column::Id, ids)
             .select_only()
             .column(media::Column::Id)
-            .filter(media::Column::Id.is_in(ids.iter().copied()))
             .into_tuple()
             .all(&self.store().read)
             .await?)

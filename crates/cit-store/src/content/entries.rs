@@ -40,11 +40,10 @@ impl TenantStore<'_> {
                 continue;
             }
             let found: Vec<(uuid::Uuid, String)> = self
-                .select::<entry::Entity>()
+                .select_ids::<entry::Entity>(entry::Column::Id, ids)
                 .select_only()
                 .column(entry::Column::Id)
                 .column(entry::Column::TypeId)
-                .filter(entry::Column::Id.is_in(ids.iter().copied()))
                 .into_tuple()
                 .all(conn)
                 .await?;
@@ -69,10 +68,9 @@ impl TenantStore<'_> {
         let media_ids: Vec<uuid::Uuid> = data.media.iter().map(|(_, id)| *id).collect();
         if !media_ids.is_empty() {
             let found: Vec<uuid::Uuid> = self
-                .select::<crate::entity::media::Entity>()
+                .select_ids::<crate::entity::media::Entity>(crate::entity::media::Column::Id, &media_ids)
                 .select_only()
                 .column(crate::entity::media::Column::Id)
-                .filter(crate::entity::media::Column::Id.is_in(media_ids))
                 .into_tuple()
                 .all(conn)
                 .await?;
@@ -400,8 +398,7 @@ impl TenantStore<'_> {
             return Ok(Vec::new());
         }
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-        self.select::<entry::Entity>()
-            .filter(entry::Column::Id.is_in(ids.iter().copied()))
+        self.select_ids::<entry::Entity>(entry::Column::Id, ids)
             .filter(entry::Column::Status.is_in(statuses))
             .all(&self.store().read)
             .await?
