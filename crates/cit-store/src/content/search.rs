@@ -356,6 +356,9 @@ impl crate::Store {
                     index_entry(&self.write, ct, &e, Indexed::Maybe).await?;
                     done += 1;
                     progressed = true;
+                    if done % 10_000 == 0 {
+                        tracing::info!(indexed = done, "indexing the entries that have no search document yet");
+                    }
                 }
             }
             if !progressed {
