@@ -22,10 +22,8 @@ RUN groupadd --system --gid 10001 cit \
 COPY --from=builder /out/cit /usr/local/bin/cit
 USER 10001:10001
 WORKDIR /var/lib/cit
-# MALLOC_ARENA_MAX: fewer glibc arenas, less memory kept after bursts of work (README, Docker).
 ENV CIT_LISTEN=0.0.0.0:8080 \
-    CIT_DATA_DIR=/var/lib/cit/data \
-    MALLOC_ARENA_MAX=2
+    CIT_DATA_DIR=/var/lib/cit/data
 EXPOSE 8080
 # No HEALTHCHECK: the image has no HTTP client. Probe GET /healthz and /readyz from outside.
 ENTRYPOINT ["cit"]

@@ -22,6 +22,13 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// The commands that keep running and serve requests (as opposed to one-off commands).
+    pub fn is_server(&self) -> bool {
+        matches!(self.command, Command::Serve | Command::Demo | Command::Site)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the API server (CIT_LISTEN, default 127.0.0.1:8080).

@@ -257,6 +257,34 @@ async fn migrate_is_idempotent() {
     assert!(!text(&broken).contains("panicked"));
 }
 
+/// glibc reads MALLOC_ARENA_MAX only at start: the server starts itself again with it (same
+/// process), unless the operator chose a value, which it keeps.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn servers_run_with_two_malloc_arenas_unless_told_otherwise() {
+    let db = TestDb::new().await;
+    let arenas = |pid: u32| {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        environ
+            .split(|b| *b == 0)
+            .find_map(|kv| kv.strip_prefix(b"MALLOC_ARENA_MAX=").map(|v| String::from_utf8_lossy(v).into_owned()))
+    };
+    let server = Server::start(&db);
+    assert_eq!(arenas(server.child.id()).as_deref(), Some("2"));
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{}/readyz", server.base)).send().await.unwrap().status(), 200);
+    drop(server);
+
+    let mut chosen = cit(&db);
+    chosen.arg("site").env("MALLOC_ARENA_MAX", "4").env("CIT_SITE_LISTEN", "127.0.0.1:0");
+    let mut site = chosen.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let kept = arenas(site.id());
+    site.kill().unwrap();
+    site.wait().unwrap();
+    assert_eq!(kept.as_deref(), Some("4"));
+}
+
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let db = TestDb::new().await;
