@@ -227,3 +227,29 @@ impl Store {
         Ok(())
     }
 }
+
+/// What the store's unit tests share.
+#[cfg(test)]
+mod test_support {
+    #![allow(clippy::unwrap_used)]
+    use sea_orm::{DbBackend, Statement};
+
+    use super::{ConnectSettings, ConnectionTrait, Store};
+
+    /// A migrated SQLite store in a new temporary folder, which lives as long as the guard.
+    pub(crate) async fn sqlite_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/plan.db?mode=rwc", dir.path().display());
+        let store = Store::connect(&url, &ConnectSettings::default()).await.unwrap();
+        store.migrate().await.unwrap();
+        (dir, store)
+    }
+
+    /// SQLite's plan for a statement (`EXPLAIN QUERY PLAN`), one line per step.
+    pub(crate) async fn sqlite_plan(store: &Store, stmt: Statement) -> Vec<String> {
+        let sql = format!("EXPLAIN QUERY PLAN {}", stmt.sql);
+        let explain = Statement::from_sql_and_values(DbBackend::Sqlite, sql, stmt.values.unwrap());
+        let rows = store.read.query_all_raw(explain).await.unwrap();
+        rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect()
+    }
+}

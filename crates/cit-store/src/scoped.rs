@@ -389,37 +389,31 @@ impl TenantStore<'_> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use cit_core::{Actor, TenantFacts, authorize};
-    use sea_orm::{DbBackend, QueryTrait, Statement};
+    use sea_orm::{DbBackend, QueryTrait};
 
     use super::*;
-    use crate::ConnectSettings;
     use crate::entity::media;
+    use crate::test_support::{sqlite_plan, sqlite_store};
 
     /// The plan, not the timing: a test database is too small for the tenant walk to show as time.
     #[tokio::test]
     async fn sqlite_finds_many_ids_by_their_key_not_by_walking_the_tenant() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/plan.db?mode=rwc", dir.path().display());
-        let store = Store::connect(&url, &ConnectSettings::default()).await.unwrap();
-        store.migrate().await.unwrap();
+        let (_dir, store) = sqlite_store().await;
         let tenant = TenantId::parse("lecce").unwrap();
         let facts = TenantFacts { id: &tenant, disabled: false, public_read: true };
         let access = authorize(&Actor::System, facts, Action::ReadPublished).unwrap();
         let scoped = store.scoped(&access);
         let ids: Vec<uuid::Uuid> = (0..20).map(|_| uuid::Uuid::new_v4()).collect();
-        let plans = [
+        let statements = [
             scoped.select_ids::<entry::Entity>(entry::Column::Id, &ids).build(DbBackend::Sqlite),
             scoped.select_ids::<media::Entity>(media::Column::Id, &ids).build(DbBackend::Sqlite),
         ];
-        for stmt in plans {
-            let sql = format!("EXPLAIN QUERY PLAN {}", stmt.sql);
-            let explain = Statement::from_sql_and_values(DbBackend::Sqlite, sql, stmt.values.unwrap());
-            let rows = store.read.query_all_raw(explain).await.unwrap();
-            let steps: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
+        for stmt in statements {
+            let sql = stmt.sql.clone();
+            let steps = sqlite_plan(&store, stmt).await;
             assert!(
                 steps.len() == 1 && steps[0].contains("sqlite_autoindex") && steps[0].ends_with("(id=?)"),
-                "{}: plan {steps:?}",
-                stmt.sql
+                "{sql}: plan {steps:?}"
             );
         }
     }

@@ -372,21 +372,16 @@ impl crate::Store {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::{ConnectSettings, Store};
+    use crate::test_support::{sqlite_plan, sqlite_store};
 
     /// The plan, not the timing: a test database is too small for the slow plan to show as time,
     /// and SQLite picks the same plan whatever the size (cit keeps no statistics).
     #[tokio::test]
     async fn sqlite_search_runs_the_full_text_match_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/plan.db?mode=rwc", dir.path().display());
-        let store = Store::connect(&url, &ConnectSettings::default()).await.unwrap();
-        store.migrate().await.unwrap();
-        let sql = format!("EXPLAIN QUERY PLAN {}", sqlite_sql("?"));
+        let (_dir, store) = sqlite_store().await;
         let values: Vec<DbValue> = vec!["\"serviz\"*".into(), "lecce".into(), "it".into(), "published".into()];
-        let rows =
-            store.read.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)).await.unwrap();
-        let steps: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
+        let steps =
+            sqlite_plan(&store, Statement::from_sql_and_values(DbBackend::Sqlite, sqlite_sql("?"), values)).await;
         assert!(steps.first().is_some_and(|s| s.starts_with("SCAN search_fts")), "plan: {steps:?}");
     }
 }
