@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use cit_core::content::WriteError;
 use cit_core::{AccessDenied, InvalidInput};
 use cit_store::StoreError;
 use serde::Serialize;
@@ -196,6 +197,19 @@ impl From<AccessDenied> for ApiError {
     }
 }
 
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Input { input, code, message } => {
+                ApiError::Validation(vec![FieldError::new(input.as_str(), code, message)])
+            }
+            WriteError::Data(errors) => ApiError::Validation(
+                errors.into_iter().map(|e| FieldError::new(format!("data.{}", e.path), e.code, e.message)).collect(),
+            ),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -212,6 +226,9 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Destructive(changes) => ApiError::destructive(&changes),
             StoreError::Stale => ApiError::Stale,
+            StoreError::BadCursor => {
+                ApiError::BadRequest { code: "invalid_query", detail: "cursor: not a cursor of this list".into() }
+            }
             StoreError::WrongCapability | StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(e),
         }
     }

@@ -14,4 +14,6 @@ pub use access::{
     authorize_platform,
 };
 pub use error::{AccessDenied, InvalidInput};
-pub use types::{ApiTokenId, DisplayName, Email, Hostname, Locale, Password, SessionId, TenantId, UserId};
+pub use types::{
+    ApiTokenId, DisplayName, Email, EntryId, Hostname, Locale, MediaId, Password, SessionId, TenantId, UserId,
+};

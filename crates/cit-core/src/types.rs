@@ -55,6 +55,14 @@ uuid_id!(
     /// An API token of one tenant.
     ApiTokenId
 );
+uuid_id!(
+    /// An entry of one tenant (any type, any locale).
+    EntryId
+);
+uuid_id!(
+    /// A media file of one tenant.
+    MediaId
+);
 
 /// A tenant's stable id: `lecce`, `genova`, `unione-valle-1`. Lower-case ASCII letters, digits and
 /// single hyphens, 2 to 40 characters, starting with a letter. It appears in URLs and host names,
@@ -289,6 +297,31 @@ impl Locale {
     }
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The platform's default content locale, `it`: a tenant's locale when it lists none.
+    pub fn fallback() -> Self {
+        Self("it".to_owned())
+    }
+
+    /// The locale a tenant writes and reads in: `requested` if it is one of the tenant's
+    /// `locales`, else (when nothing is requested) the tenant's first locale, else `it`.
+    /// The one place that knows the default-locale fallback.
+    pub fn of_tenant(locales: &[String], requested: Option<&str>) -> Result<Self, InvalidInput> {
+        match requested {
+            Some(l) if locales.iter().any(|t| t == l) => Self::parse(l),
+            Some(l) => Err(InvalidInput::new(
+                "unknown_locale",
+                format!("{l} is not a locale of this tenant ({})", locales.join(", ")),
+            )),
+            None => Ok(locales.first().and_then(|l| Self::parse(l).ok()).unwrap_or_else(Self::fallback)),
+        }
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

@@ -24,9 +24,9 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 use sea_orm_migration::MigratorTrait;
 
 pub use content::{
-    ApplyReport, Cursor, DataIssue, Entry, EntryChange, EntryStatus, Filter, FilterValue, ListQuery, NewEntry, Op,
-    PlannedChange, Revision, ScheduleReport, SearchHit, SearchQuery, SearchResults, SortKey, StoredType, SysField,
-    Target, ValueType,
+    ApplyReport, Cursor, DataIssue, Entry, EntryChange, EntryKey, EntryStatus, Filter, FilterValue, ListQuery,
+    NewEntry, Op, PlannedChange, Revision, ScheduleReport, SearchHit, SearchQuery, SearchResults, SortKey, StoredType,
+    SysField, Target, ValueType,
 };
 pub use media::{MediaItem, NewMedia};
 pub use records::*;
@@ -55,6 +55,9 @@ pub enum StoreError {
     /// The row changed since the caller read it.
     #[error("the entry changed since it was read")]
     Stale,
+    /// A list cursor that does not belong to the list's sort.
+    #[error("the cursor does not belong to this sort")]
+    BadCursor,
     /// The capability handed in does not allow this operation: a bug in the caller.
     #[error("operation not covered by the granted access")]
     WrongCapability,

@@ -18,9 +18,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use cit_core::content::{ContentType, Slug, slugify};
-use cit_core::{Action, Actor, PlatformAction, TenantAccess, TenantId, authorize, authorize_platform};
-use cit_store::{EntryStatus, Filter, FilterValue, ListQuery, NewTenant, Op, Store, StoreError, SysField, Target};
+use cit_core::content::{ContentType, EntryInput, Slug, slugify};
+use cit_core::{Action, Actor, Locale, PlatformAction, TenantAccess, TenantId, authorize, authorize_platform};
+use cit_store::{
+    EntryKey, EntryStatus, Filter, FilterValue, ListQuery, NewTenant, Op, Store, StoreError, SysField, Target,
+};
 use clap::Args;
 use serde_json::{Map, Value, json};
 
@@ -142,6 +144,8 @@ async fn extra_tenant(store: &Store, id: &TenantId, types: &[ContentType]) -> Cl
 struct Shared {
     store: Store,
     access: TenantAccess,
+    /// The tenant's locales: entries are written in its first.
+    locales: Vec<String>,
     types: Vec<ContentType>,
     text: Text,
     refs: Refs,
@@ -163,6 +167,7 @@ async fn seed_tenant(
     let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
     let access = authorize(&Actor::System, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
     let scoped = store.scoped(&access);
+    let locale = Locale::of_tenant(&t.locales, None).map_err(|e| Failure::Other(anyhow::anyhow!(e.message)))?;
     let prefix = args.prefix.as_str();
     let mut there = 0;
     for ct in types.iter().filter(|ct| GENERATED.contains(&ct.id.as_str())) {
@@ -198,27 +203,31 @@ async fn seed_tenant(
     for i in 0..BASE.min(args.entries) {
         let item = text.item(i, &refs)?;
         let ct = type_of(&types, item.type_id)?;
-        let existing = scoped.entry(item.type_id, item.slug.as_str(), "it", &EntryStatus::ALL).await?;
+        let existing =
+            scoped.entry(item.type_id, EntryKey::Slug(item.slug.as_str(), &locale), &EntryStatus::ALL).await?;
+        let type_id = item.type_id;
         let id = match existing {
             Some(e) => {
                 skipped += 1;
-                e.id
+                e.id.0
             }
             None => {
                 created += 1;
-                create_entry(&scoped, ct, "it".into(), item.slug, item.status, None, &item.data)
+                create_entry(&scoped, ct, &t.locales, item.input())
                     .await
-                    .map_err(|e| entry_failure(tenant, i, item.type_id, e))?
+                    .map_err(|e| entry_failure(tenant, i, type_id, e))?
                     .id
+                    .0
             }
         };
-        refs.push(item.type_id, id);
+        refs.push(type_id, id);
     }
 
     // The rest from `jobs` concurrent tasks, each taking the next index.
     let shared = Arc::new(Shared {
         store: store.clone(),
         access: access.clone(),
+        locales: t.locales.clone(),
         types,
         text,
         refs,
@@ -291,11 +300,12 @@ async fn worker(shared: Arc<Shared>) -> CliResult {
         }
         let item = shared.text.item(i, &shared.refs)?;
         let ct = type_of(&shared.types, item.type_id)?;
-        match create_entry(&scoped, ct, "it".into(), item.slug, item.status, None, &item.data).await {
+        let type_id = item.type_id;
+        match create_entry(&scoped, ct, &shared.locales, item.input()).await {
             Ok(_) => shared.created.fetch_add(1, Relaxed),
             // Written by an earlier, interrupted run.
             Err(CreateError::Store(StoreError::Conflict { field: "slug", .. })) => shared.skipped.fetch_add(1, Relaxed),
-            Err(e) => return Err(entry_failure(tenant, i, item.type_id, e)),
+            Err(e) => return Err(entry_failure(tenant, i, type_id, e)),
         };
     }
     Ok(())
@@ -334,6 +344,13 @@ struct Item {
     slug: Slug,
     status: EntryStatus,
     data: Map<String, Value>,
+}
+
+impl Item {
+    /// What the write path is asked to write (in the tenant's first locale).
+    fn input(self) -> EntryInput {
+        EntryInput { data: Some(self.data), slug: Some(self.slug), status: Some(self.status), ..EntryInput::default() }
+    }
 }
 
 /// splitmix64: small, fast, and the same numbers on every platform and version.

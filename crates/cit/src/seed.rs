@@ -3,9 +3,9 @@
 //! already there (same type, slug and locale) are left alone, so seeding twice adds nothing.
 
 use chrono::{DateTime, Utc};
-use cit_core::content::{ContentType, FieldKind, Mode, Slug, slugify, validate_data};
-use cit_core::{Action, Actor, TenantId, authorize};
-use cit_store::{Entry, EntryStatus, NewEntry, Store, StoreError, TenantStore};
+use cit_core::content::{ContentType, EntryInput, FieldKind, Slug, WriteError, slugify};
+use cit_core::{Action, Actor, Locale, TenantId, authorize};
+use cit_store::{Entry, EntryKey, EntryStatus, Store, StoreError, TenantStore};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -56,7 +56,8 @@ pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name:
             .iter()
             .find(|c| c.id.as_str() == e.type_id)
             .ok_or_else(|| Failure::Other(anyhow::anyhow!("{}: unknown type", at())))?;
-        let locale = e.locale.clone().unwrap_or_else(|| "it".into());
+        let locale = Locale::of_tenant(&t.locales, e.locale.as_deref())
+            .map_err(|err| Failure::Other(anyhow::anyhow!("{}: {}", at(), err.message)))?;
         let slug = match &e.slug {
             Some(s) => Slug::parse(s).map_err(|err| Failure::Other(anyhow::anyhow!("{}: {err}", at())))?,
             None => e
@@ -66,7 +67,7 @@ pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name:
                 .and_then(slugify)
                 .ok_or_else(|| Failure::Other(anyhow::anyhow!("{}: no title to make a slug from", at())))?,
         };
-        if scoped.entry(ct.id.as_str(), slug.as_str(), &locale, &EntryStatus::ALL).await?.is_some() {
+        if scoped.entry(ct.id.as_str(), EntryKey::Slug(slug.as_str(), &locale), &EntryStatus::ALL).await?.is_some() {
             continue;
         }
         let mut data = e.data.clone();
@@ -79,7 +80,15 @@ pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name:
                 EntryStatus::parse(s).ok_or_else(|| Failure::Other(anyhow::anyhow!("{}: bad status {s}", at())))?
             }
         };
-        create_entry(&scoped, ct, locale, slug, status, e.publish_at, &data)
+        let input = EntryInput {
+            data: Some(data),
+            locale: Some(locale.to_string()),
+            slug: Some(slug),
+            status: Some(status),
+            publish_at: Some(e.publish_at),
+            ..EntryInput::default()
+        };
+        create_entry(&scoped, ct, &t.locales, input)
             .await
             .map_err(|err| Failure::Other(anyhow::anyhow!("{}: {err}", at())))?;
         created += 1;
@@ -105,52 +114,41 @@ impl std::fmt::Display for CreateError {
     }
 }
 
-/// Creates one entry the way the API does: the data is validated against its type (a draft
-/// without a schedule may be incomplete, anything else needs every required field, defaults
-/// applied), then the store checks references and unique values and writes the entry, its
-/// first revision, its search index rows and the audit line in one transaction.
+/// Creates one entry through the API's write path: `cit-core` plans it (the right it needs, the
+/// locale, the data validated against its type: a draft without a schedule may be incomplete,
+/// anything else needs every required field, defaults applied), then the store checks
+/// references and unique values and writes the entry, its first revision, its search index
+/// rows and the audit line in one transaction.
 pub async fn create_entry(
     scoped: &TenantStore<'_>,
     ct: &ContentType,
-    locale: String,
-    slug: Slug,
-    status: EntryStatus,
-    publish_at: Option<DateTime<Utc>>,
-    data: &Map<String, Value>,
+    tenant_locales: &[String],
+    input: EntryInput,
 ) -> Result<Entry, CreateError> {
-    let mode = if status == EntryStatus::Draft && publish_at.is_none() { Mode::Draft } else { Mode::Publish };
-    let validated = validate_data(ct, data, mode, true).map_err(|errs| {
-        CreateError::Invalid(errs.iter().map(|x| format!("{}: {}", x.path, x.message)).collect::<Vec<_>>().join("; "))
+    let new = input.plan_create(ct, tenant_locales).map_err(|e| match e {
+        WriteError::Data(errs) => CreateError::Invalid(
+            errs.iter().map(|x| format!("{}: {}", x.path, x.message)).collect::<Vec<_>>().join("; "),
+        ),
+        other => CreateError::Invalid(other.to_string()),
     })?;
-    scoped
-        .create_entry(
-            ct,
-            NewEntry {
-                locale,
-                slug: Some(slug),
-                status,
-                data: validated,
-                publish_at,
-                unpublish_at: None,
-                translation_of: None,
-            },
-        )
-        .await
-        .map_err(CreateError::Store)
+    scoped.create_entry(ct, new).await.map_err(CreateError::Store)
 }
 
 /// Turns slugs in reference fields into the ids of the entries they name.
 async fn resolve_references(
     scoped: &TenantStore<'_>,
     ct: &ContentType,
-    locale: &str,
+    locale: &Locale,
     data: &mut Map<String, Value>,
 ) -> Result<(), String> {
     for f in &ct.fields {
         let FieldKind::Reference { to, .. } = &f.kind else { continue };
         let Some(value) = data.get_mut(f.name.as_str()) else { continue };
         let resolve = async |slug: &str| -> Result<Value, String> {
-            let found = scoped.entry(to.as_str(), slug, locale, &EntryStatus::ALL).await.map_err(|e| e.to_string())?;
+            let found = scoped
+                .entry(to.as_str(), EntryKey::Slug(slug, locale), &EntryStatus::ALL)
+                .await
+                .map_err(|e| e.to_string())?;
             found
                 .map(|e| Value::String(e.id.to_string()))
                 .ok_or_else(|| format!("{}: no {to} with slug {slug}", f.name))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use cit_core::{AccessDenied, Action, Actor, TenantAccess, authorize};
+use cit_core::{AccessDenied, Action, Actor, Locale, TenantAccess, authorize};
 use cit_store::{Cursor, Entry, EntryStatus, ListQuery, Revision, Store, StoreError, Tenant};
 
 use super::errors::{GqlResult, invalid};
@@ -87,12 +87,8 @@ impl ReqCtx {
     }
 
     /// `requested` if it is a locale of the tenant, else its first one.
-    pub fn locale(&self, requested: Option<&str>) -> GqlResult<String> {
-        match requested {
-            Some(l) if self.tenant.locales.iter().any(|t| t == l) => Ok(l.to_owned()),
-            Some(_) => Err(invalid("locale", "not a locale of this tenant")),
-            None => Ok(self.tenant.locales.first().cloned().unwrap_or_else(|| "it".into())),
-        }
+    pub fn locale(&self, requested: Option<&str>) -> GqlResult<Locale> {
+        Locale::of_tenant(&self.tenant.locales, requested).map_err(|_| invalid("locale", "not a locale of this tenant"))
     }
 }
 
@@ -118,7 +114,7 @@ impl Loader<uuid::Uuid> for Batch {
 
     async fn load(&self, keys: &[uuid::Uuid]) -> Result<HashMap<uuid::Uuid, Arc<Entry>>, Arc<StoreError>> {
         let found = self.store.scoped(&self.access).entries_by_ids(keys, &self.statuses).await.map_err(Arc::new)?;
-        Ok(found.into_iter().map(|e| (e.id, Arc::new(e))).collect())
+        Ok(found.into_iter().map(|e| (e.id.0, Arc::new(e))).collect())
     }
 }
 
@@ -182,13 +178,7 @@ impl Conn {
             .get_or_try_init(|| async {
                 let mut q = self.query.clone();
                 q.limit = self.first.max(1);
-                let (rows, more) =
-                    self.rc.store.scoped(&self.access).list_entries_with_cursors(&q).await.map_err(|e| match e {
-                        StoreError::Invalid { code: "invalid_cursor", .. } => {
-                            invalid("after", "not a cursor of this list")
-                        }
-                        other => other.into(),
-                    })?;
+                let (rows, more) = self.rc.store.scoped(&self.access).list_entries_with_cursors(&q).await?;
                 if self.first == 0 {
                     return Ok((Vec::new(), !rows.is_empty()));
                 }

@@ -26,7 +26,11 @@ impl From<ApiError> for GqlError {
 
 impl From<StoreError> for GqlError {
     fn from(e: StoreError) -> Self {
-        GqlError::Api(e.into())
+        match e {
+            // GraphQL names the cursor of a connection `after`.
+            StoreError::BadCursor => invalid("after", "not a cursor of this list"),
+            other => GqlError::Api(other.into()),
+        }
     }
 }
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldValue, InputValue, ObjectAccessor, ResolverContext, TypeRef, ValueAccessor};
 use chrono::{DateTime, Utc};
-use cit_core::Action;
-use cit_core::content::{Mode, Slug, Validated, validate_data};
-use cit_store::{EntryChange, EntryStatus, NewEntry};
+use cit_core::content::{EntryInput, Slug, WriteError, WriteInput};
+use cit_core::{Action, EntryId};
+use cit_store::{EntryKey, EntryStatus};
 use serde_json::Map;
 
 use super::context::{Node, ReqCtx};
@@ -60,8 +60,11 @@ fn status_arg(args: &ObjectAccessor<'_>) -> GqlResult<Option<EntryStatus>> {
         .transpose()
 }
 
-fn entry_id(args: &ObjectAccessor<'_>) -> GqlResult<uuid::Uuid> {
-    string(args, "id")?.and_then(|s| s.parse().ok()).ok_or(GqlError::Api(ApiError::NotFound("entry")))
+fn entry_id(args: &ObjectAccessor<'_>) -> GqlResult<EntryId> {
+    string(args, "id")?
+        .and_then(|s| s.parse::<uuid::Uuid>().ok())
+        .map(EntryId::from)
+        .ok_or(GqlError::Api(ApiError::NotFound("entry")))
 }
 
 /// The data input as the REST API receives it: field names as in the content type, enum values
@@ -91,12 +94,19 @@ fn data_of(t: &TypePlan, input: &ObjectAccessor<'_>) -> GqlResult<Map<String, se
     Ok(out)
 }
 
-fn validate(t: &TypePlan, data: &Map<String, serde_json::Value>, mode: Mode, defaults: bool) -> GqlResult<Validated> {
-    validate_data(&t.ct, data, mode, defaults).map_err(|errors| {
-        GqlError::Api(ApiError::Validation(
-            errors.into_iter().map(|e| FieldError::new(format!("data.{}", e.path), e.code, e.message)).collect(),
-        ))
-    })
+/// A refused write, with the arguments named as GraphQL names them.
+fn refused(e: WriteError) -> GqlError {
+    match e {
+        WriteError::Input { input, code, message } => {
+            let name = match input {
+                WriteInput::PublishAt => "publishAt",
+                WriteInput::TranslationOf => "translationOf",
+                other => other.as_str(),
+            };
+            invalid_field(name, code, message)
+        }
+        data => GqlError::Api(data.into()),
+    }
 }
 
 fn slug_arg(args: &ObjectAccessor<'_>) -> GqlResult<Option<Slug>> {
@@ -152,51 +162,22 @@ pub(crate) fn create_field(t: &Arc<TypePlan>) -> Field {
 }
 
 async fn create(rc: &Arc<ReqCtx>, t: &TypePlan, args: &ObjectAccessor<'_>) -> GqlResult<cit_store::Entry> {
-    let status = status_arg(args)?.unwrap_or(EntryStatus::Draft);
-    let publish_at = time_arg(args, "publishAt")?.flatten();
-    let action = if status != EntryStatus::Draft || publish_at.is_some() {
-        Action::PublishContent
-    } else {
-        Action::WriteContent
-    };
-    let access = rc.grant(action)?;
-    if publish_at.is_some() && status != EntryStatus::Draft {
-        return Err(invalid_field(
-            "publishAt",
-            "conflicting_status",
-            "a scheduled entry stays a draft until publish_at",
-        ));
-    }
-    let locale = match string(args, "locale")? {
-        Some(l) if rc.tenant.locales.iter().any(|t| t == l) => l.to_owned(),
-        Some(l) => {
-            return Err(invalid_field(
-                "locale",
-                "unknown_locale",
-                format!("{l} is not a locale of this tenant ({})", rc.tenant.locales.join(", ")),
-            ));
-        }
-        None => rc.tenant.locales.first().cloned().unwrap_or_else(|| "it".into()),
-    };
-    let input = given(args, "data")
+    let mut input =
+        EntryInput { status: status_arg(args)?, publish_at: time_arg(args, "publishAt")?, ..EntryInput::default() };
+    let access = rc.grant(input.create_action())?;
+    let data = given(args, "data")
         .ok_or_else(|| invalid_field("data", "missing_field", "`data` is required"))?
         .object()
         .map_err(|e| invalid_field("data", "invalid_type", e.message))?;
-    let data = data_of(t, &input)?;
-    let mode = if action == Action::PublishContent { Mode::Publish } else { Mode::Draft };
-    let validated = validate(t, &data, mode, true)?;
-    let translation_of = string(args, "translationOf")?
+    input.data = Some(data_of(t, &data)?);
+    input.locale = string(args, "locale")?.map(str::to_owned);
+    input.translation_of = string(args, "translationOf")?
         .map(|s| s.parse::<uuid::Uuid>().map_err(|_| invalid_field("translationOf", "invalid_value", "expected an id")))
-        .transpose()?;
-    let new = NewEntry {
-        locale,
-        slug: slug_arg(args)?,
-        status,
-        data: validated,
-        publish_at,
-        unpublish_at: time_arg(args, "unpublishAt")?.flatten(),
-        translation_of,
-    };
+        .transpose()?
+        .map(EntryId::from);
+    input.slug = slug_arg(args)?;
+    input.unpublish_at = time_arg(args, "unpublishAt")?;
+    let new = input.plan_create(&t.ct, &rc.tenant.locales).map_err(refused)?;
     Ok(rc.store.scoped(&access).create_entry(&t.ct, new).await?)
 }
 
@@ -258,45 +239,27 @@ struct Change {
     revision: Option<i32>,
 }
 
-async fn update(rc: &Arc<ReqCtx>, t: &TypePlan, id: uuid::Uuid, w: Change) -> GqlResult<cit_store::Entry> {
+async fn update(rc: &Arc<ReqCtx>, t: &TypePlan, id: EntryId, w: Change) -> GqlResult<cit_store::Entry> {
     let write = rc.grant(Action::WriteContent)?;
     let current = rc
         .store
         .scoped(&write)
-        .entry(t.ct.id.as_str(), &id.to_string(), "", &EntryStatus::ALL)
+        .entry(t.ct.id.as_str(), EntryKey::Id(id), &EntryStatus::ALL)
         .await?
         .ok_or(GqlError::Api(ApiError::NotFound("entry")))?;
-    let status = w.status.unwrap_or(current.status);
-    let publish_at = w.publish_at.unwrap_or(current.publish_at);
-    if publish_at.is_some() && status == EntryStatus::Archived {
-        return Err(invalid_field("publishAt", "conflicting_status", "an archived entry cannot be scheduled"));
-    }
-    let publishing = status != EntryStatus::Draft || publish_at.is_some() || current.status != EntryStatus::Draft;
-    let access = if publishing { rc.grant(Action::PublishContent)? } else { write };
-    let data = match (&w.data, w.status.is_some() || w.publish_at.is_some()) {
-        (None, false) => None,
-        (patch, _) => {
-            let mut merged = current.data.clone();
-            for (k, v) in patch.clone().unwrap_or_default() {
-                merged.insert(k, v);
-            }
-            let mode = if status == EntryStatus::Published || (status == EntryStatus::Draft && publish_at.is_some()) {
-                Mode::Publish
-            } else {
-                Mode::Draft
-            };
-            Some(validate(t, &merged, mode, false)?)
-        }
-    };
-    let change = EntryChange {
-        data,
+    let input = EntryInput {
+        data: w.data,
         slug: w.slug,
-        status: w.status.map(|_| status),
+        status: w.status,
         publish_at: w.publish_at,
         unpublish_at: w.unpublish_at,
-        note: None,
+        revision: w.revision,
+        ..EntryInput::default()
     };
-    Ok(rc.store.scoped(&access).update_entry(&t.ct, id, w.revision, change).await?)
+    let pending = input.plan_update(&current).map_err(refused)?;
+    let access = if pending.action() == Action::WriteContent { write } else { rc.grant(pending.action())? };
+    let change = pending.validate(&t.ct).map_err(refused)?;
+    Ok(rc.store.scoped(&access).update_entry(&t.ct, change).await?)
 }
 
 /// `publishX` (status PUBLISHED, required fields enforced) or `unpublishX` (back to DRAFT).

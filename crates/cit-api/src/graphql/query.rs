@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_graphql::dynamic::{Field, FieldValue, InputValue, ObjectAccessor, ResolverContext, TypeRef, ValueAccessor};
 use async_graphql::{Name, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
-use cit_store::{Cursor, EntryStatus, Filter, FilterValue, ListQuery, Op, SortKey, SysField, Target, ValueType};
+use cit_store::{
+    Cursor, EntryKey, EntryStatus, Filter, FilterValue, ListQuery, Op, SortKey, SysField, Target, ValueType,
+};
 
 use super::context::{Conn, Node, ReqCtx};
 use super::errors::{GqlError, GqlResult, invalid};
@@ -117,13 +119,13 @@ async fn one(rc: &Arc<ReqCtx>, t: &TypePlan, args: &ObjectAccessor<'_>) -> GqlRe
     let slug = given(args, "slug").map(|v| v.string().map_err(bad("slug"))).transpose()?;
     let key = match (id, slug) {
         (Some(id), None) => match id.parse::<uuid::Uuid>() {
-            Ok(uuid) => uuid.to_string(),
+            Ok(uuid) => EntryKey::Id(uuid.into()),
             Err(_) => return Ok(None),
         },
-        (None, Some(slug)) => slug.to_owned(),
+        (None, Some(slug)) => EntryKey::parse(slug, &locale),
         _ => return Err(invalid("id", "give either id or slug")),
     };
-    let entry = rc.store.scoped(access).entry(t.ct.id.as_str(), &key, &locale, &statuses).await?;
+    let entry = rc.store.scoped(access).entry(t.ct.id.as_str(), key, &statuses).await?;
     Ok(entry.map(|e| Node { entry: Arc::new(e), statuses: statuses.into(), rc: rc.clone() }))
 }
 

@@ -208,7 +208,7 @@ pub(crate) fn search_field() -> Field {
                 terms,
                 types,
                 topic,
-                locale,
+                locale: locale.to_string(),
                 statuses: statuses.clone(),
                 limit: limit as usize,
                 offset,

@@ -2,8 +2,8 @@
 //! ranked, with facets by type and topic and highlighted snippets.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use cit_core::Action;
 use cit_core::search::{query_terms, snippet};
+use cit_core::{Action, Locale};
 use cit_store::{EntryStatus, SearchQuery, TenantStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -98,11 +98,9 @@ pub async fn search(
     };
     let action = if statuses == [EntryStatus::Published] { Action::ReadPublished } else { Action::ReadDrafts };
     let (tenant, access) = state.tenant_access(&auth, &path, action).await?;
-    let locale = match p.locale {
-        Some(l) if tenant.locales.contains(&l) => l,
-        Some(_) => return Err(invalid("locale", "not a locale of this tenant")),
-        None => tenant.locales.first().cloned().unwrap_or_else(|| "it".into()),
-    };
+    let locale = Locale::of_tenant(&tenant.locales, p.locale.as_deref())
+        .map_err(|_| invalid("locale", "not a locale of this tenant"))?
+        .to_string();
     let limit = p.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return Err(invalid("limit", "limit is between 1 and 50"));
@@ -137,7 +135,7 @@ pub(crate) async fn run(scoped: &TenantStore<'_>, query: &SearchQuery) -> ApiRes
     let title_of = |id: &uuid::Uuid| {
         topic_titles
             .iter()
-            .find(|e| e.id == *id)
+            .find(|e| e.id.0 == *id)
             .and_then(|e| e.data.get("title"))
             .and_then(|v| v.as_str())
             .map(str::to_owned)

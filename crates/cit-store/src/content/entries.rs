@@ -1,8 +1,8 @@
 //! Entries of one tenant: create, read, update, delete, revisions, translations, lists.
 
 use chrono::Utc;
-use cit_core::Action;
 use cit_core::content::{ContentType, Validated, slugify};
+use cit_core::{Action, EntryId, Locale};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -11,16 +11,37 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::query::{ListQuery, Ordering, filter_condition};
-use super::{DataIssue, Entry, EntryChange, EntryStatus, NewEntry, Revision};
+use super::{DataIssue, Entry, EntryChange, EntryStatus, NewEntry, Revision, entry_of, revision_of};
 use crate::entity::{entry, entry_revision};
 use crate::scoped::TenantStore;
 use crate::{Backend, StoreError, StoreResult};
 
-const WRITE: &[Action] = &[Action::WriteContent, Action::PublishContent];
 const READ_ANY: &[Action] = &[Action::ReadDrafts, Action::WriteContent, Action::PublishContent];
 
-fn needs_publish(status: EntryStatus, publish_at: Option<chrono::DateTime<Utc>>) -> bool {
-    status != EntryStatus::Draft || publish_at.is_some()
+/// The accesses that allow a write whose plan asks for `action`: the right to publish allows
+/// writing drafts too.
+fn allowing(action: Action) -> &'static [Action] {
+    match action {
+        Action::PublishContent => &[Action::PublishContent],
+        _ => &[Action::WriteContent, Action::PublishContent],
+    }
+}
+
+/// How an entry is named: by its id (any locale), or by its slug in one locale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKey<'a> {
+    Id(EntryId),
+    Slug(&'a str, &'a Locale),
+}
+
+impl<'a> EntryKey<'a> {
+    /// An id if `raw` reads as one, else a slug in `locale`.
+    pub fn parse(raw: &'a str, locale: &'a Locale) -> Self {
+        match raw.parse::<uuid::Uuid>() {
+            Ok(id) => EntryKey::Id(id.into()),
+            Err(_) => EntryKey::Slug(raw, locale),
+        }
+    }
 }
 
 impl TenantStore<'_> {
@@ -172,16 +193,17 @@ impl TenantStore<'_> {
         Ok(())
     }
 
+    /// Carries out the plan of a new entry: checks what only the database can (references,
+    /// unique values, the translation, the slug) and writes the entry, its first revision, its
+    /// search rows and the audit line in one transaction.
     pub async fn create_entry(&self, ct: &ContentType, new: NewEntry) -> StoreResult<Entry> {
-        self.require_any(WRITE)?;
-        if needs_publish(new.status, new.publish_at) {
-            self.require_any(&[Action::PublishContent])?;
-        }
+        self.require_any(allowing(new.action()))?;
         let txn = self.store().write.begin().await?;
         let id = uuid::Uuid::now_v7();
         let type_id = ct.id.as_str();
-        self.check_data(&txn, type_id, &new.locale, &new.data, None).await?;
-        let group = match new.translation_of {
+        let locale = new.locale().as_str();
+        self.check_data(&txn, type_id, locale, new.data(), None).await?;
+        let group = match new.translation_of().map(|of| of.0) {
             None => id,
             Some(of) => {
                 let source = self
@@ -198,21 +220,21 @@ impl TenantStore<'_> {
                 let clash = self
                     .select::<entry::Entity>()
                     .filter(entry::Column::TranslationGroup.eq(source.translation_group))
-                    .filter(entry::Column::Locale.eq(new.locale.as_str()))
+                    .filter(entry::Column::Locale.eq(locale))
                     .count(&txn)
                     .await?;
                 if clash > 0 {
                     return Err(StoreError::Conflict {
                         field: "locale",
-                        message: format!("this entry already has a {} translation", new.locale),
+                        message: format!("this entry already has a {locale} translation"),
                     });
                 }
                 source.translation_group
             }
         };
-        let slug = match &new.slug {
+        let slug = match new.slug() {
             Some(s) => {
-                if self.slug_taken(&txn, type_id, &new.locale, s.as_str(), None).await? {
+                if self.slug_taken(&txn, type_id, locale, s.as_str(), None).await? {
                     return Err(StoreError::Conflict {
                         field: "slug",
                         message: format!("the slug {s} is taken in this tenant"),
@@ -220,21 +242,21 @@ impl TenantStore<'_> {
                 }
                 s.to_string()
             }
-            None => self.derive_slug(&txn, ct, &new.locale, &new.data, id).await?,
+            None => self.derive_slug(&txn, ct, locale, new.data(), id).await?,
         };
         let now = Utc::now();
         let model = entry::ActiveModel {
             id: Set(id),
             tenant_id: Set(self.tenant().to_string()),
             type_id: Set(type_id.to_owned()),
-            locale: Set(new.locale.clone()),
+            locale: Set(locale.to_owned()),
             translation_group: Set(group),
             slug: Set(slug),
-            status: Set(new.status.as_str().to_owned()),
-            data: Set(Value::Object(new.data.data.clone())),
-            publish_at: Set(new.publish_at),
-            unpublish_at: Set(new.unpublish_at),
-            published_at: Set((new.status == EntryStatus::Published).then_some(now)),
+            status: Set(new.status().as_str().to_owned()),
+            data: Set(Value::Object(new.data().data.clone())),
+            publish_at: Set(new.publish_at()),
+            unpublish_at: Set(new.unpublish_at()),
+            published_at: Set(new.published_at(now)),
             created_at: Set(now),
             updated_at: Set(now),
             author: Set(self.access().actor().to_owned()),
@@ -253,19 +275,15 @@ impl TenantStore<'_> {
         )
         .await?;
         txn.commit().await?;
-        Entry::try_from(model)
+        entry_of(model)
     }
 
-    /// Applies a change if the entry is still at `expected_revision` (409 `stale` otherwise, so
-    /// two editors cannot silently overwrite each other).
-    pub async fn update_entry(
-        &self,
-        ct: &ContentType,
-        id: uuid::Uuid,
-        expected_revision: Option<i32>,
-        change: EntryChange,
-    ) -> StoreResult<Entry> {
-        self.require_any(WRITE)?;
+    /// Carries out the plan of a change, if the entry is still at the revision the caller read
+    /// (409 `stale` otherwise, so two editors cannot silently overwrite each other) and still
+    /// has the status and schedule the plan was decided on.
+    pub async fn update_entry(&self, ct: &ContentType, change: EntryChange) -> StoreResult<Entry> {
+        self.require_any(allowing(change.action()))?;
+        let id = change.entry().0;
         let txn = self.store().write.begin().await?;
         let current = self
             .select::<entry::Entity>()
@@ -274,23 +292,18 @@ impl TenantStore<'_> {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound("entry"))?;
-        if expected_revision.is_some_and(|r| r != current.revision) {
+        if change.expected_revision().is_some_and(|r| r != current.revision) {
             return Err(StoreError::Stale);
         }
-        let old_status = EntryStatus::parse(&current.status).unwrap_or(EntryStatus::Draft);
-        let status = change.status.unwrap_or(old_status);
-        let publish_at = change.publish_at.unwrap_or(current.publish_at);
-        let touches_publication = status != old_status
-            || change.publish_at.is_some()
-            || change.unpublish_at.is_some()
-            || old_status != EntryStatus::Draft;
-        if touches_publication && needs_publish(status, publish_at) {
-            self.require_any(&[Action::PublishContent])?;
+        let old_status = EntryStatus::parse(&current.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("entry {} status {:?}", current.id, current.status)))?;
+        if !change.still_applies(old_status, current.publish_at) {
+            return Err(StoreError::Stale);
         }
-        if let Some(data) = &change.data {
+        if let Some(data) = change.data() {
             self.check_data(&txn, ct.id.as_str(), &current.locale, data, Some(id)).await?;
         }
-        if let Some(slug) = &change.slug
+        if let Some(slug) = change.slug()
             && self.slug_taken(&txn, ct.id.as_str(), &current.locale, slug.as_str(), Some(id)).await?
         {
             return Err(StoreError::Conflict {
@@ -298,36 +311,20 @@ impl TenantStore<'_> {
                 message: format!("the slug {slug} is taken in this tenant"),
             });
         }
-        let note = change.note.clone().unwrap_or_else(|| {
-            if status != old_status {
-                match status {
-                    EntryStatus::Published => "published",
-                    EntryStatus::Draft => "unpublished",
-                    EntryStatus::Archived => "archived",
-                }
-                .to_owned()
-            } else {
-                "updated".to_owned()
-            }
-        });
+        let note = change.note().to_owned();
         let now = Utc::now();
-        let published_at = match (old_status, status) {
-            (EntryStatus::Published, EntryStatus::Published) => current.published_at,
-            (_, EntryStatus::Published) => Some(now),
-            (_, EntryStatus::Draft) => None,
-            (_, EntryStatus::Archived) => current.published_at,
-        };
+        let published_at = change.published_at(current.published_at, now);
         let revision = current.revision + 1;
         let mut model = current.into_active_model();
-        if let Some(data) = change.data {
-            model.data = Set(Value::Object(data.data));
+        if let Some(data) = change.data() {
+            model.data = Set(Value::Object(data.data.clone()));
         }
-        if let Some(slug) = change.slug {
+        if let Some(slug) = change.slug() {
             model.slug = Set(slug.to_string());
         }
-        model.status = Set(status.as_str().to_owned());
-        model.publish_at = Set(if status == EntryStatus::Published { None } else { publish_at });
-        if let Some(u) = change.unpublish_at {
+        model.status = Set(change.status().as_str().to_owned());
+        model.publish_at = Set(change.publish_at());
+        if let Some(u) = change.unpublish_at() {
             model.unpublish_at = Set(u);
         }
         model.published_at = Set(published_at);
@@ -345,11 +342,12 @@ impl TenantStore<'_> {
         )
         .await?;
         txn.commit().await?;
-        Entry::try_from(updated)
+        entry_of(updated)
     }
 
-    pub async fn delete_entry(&self, type_id: &str, id: uuid::Uuid) -> StoreResult<()> {
+    pub async fn delete_entry(&self, type_id: &str, id: EntryId) -> StoreResult<()> {
         self.require_any(&[Action::PublishContent])?;
+        let id = id.0;
         let txn = self.store().write.begin().await?;
         let found = self
             .select::<entry::Entity>()
@@ -373,22 +371,23 @@ impl TenantStore<'_> {
         Ok(())
     }
 
-    /// One entry by id or by slug (within `locale`), if its status is among `statuses`.
+    /// One entry by id or by slug (within its locale), if its status is among `statuses`.
     pub async fn entry(
         &self,
         type_id: &str,
-        id_or_slug: &str,
-        locale: &str,
+        key: EntryKey<'_>,
         statuses: &[EntryStatus],
     ) -> StoreResult<Option<Entry>> {
         self.visible(statuses)?;
         let mut q = self.select::<entry::Entity>().filter(entry::Column::TypeId.eq(type_id));
-        q = match id_or_slug.parse::<uuid::Uuid>() {
-            Ok(id) => q.filter(entry::Column::Id.eq(id)),
-            Err(_) => q.filter(entry::Column::Slug.eq(id_or_slug)).filter(entry::Column::Locale.eq(locale)),
+        q = match key {
+            EntryKey::Id(id) => q.filter(entry::Column::Id.eq(id.0)),
+            EntryKey::Slug(slug, locale) => {
+                q.filter(entry::Column::Slug.eq(slug)).filter(entry::Column::Locale.eq(locale.as_str()))
+            }
         };
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-        q.filter(entry::Column::Status.is_in(statuses)).one(&self.store().read).await?.map(Entry::try_from).transpose()
+        q.filter(entry::Column::Status.is_in(statuses)).one(&self.store().read).await?.map(entry_of).transpose()
     }
 
     /// Entries by id, any type, in one query: for expanding references.
@@ -403,7 +402,7 @@ impl TenantStore<'_> {
             .all(&self.store().read)
             .await?
             .into_iter()
-            .map(Entry::try_from)
+            .map(entry_of)
             .collect()
     }
 
@@ -412,19 +411,19 @@ impl TenantStore<'_> {
         &self,
         entry: &Entry,
         statuses: &[EntryStatus],
-    ) -> StoreResult<Vec<(String, uuid::Uuid, String)>> {
+    ) -> StoreResult<Vec<(String, EntryId, String)>> {
         self.visible(statuses)?;
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         Ok(self
             .select::<entry::Entity>()
             .filter(entry::Column::TranslationGroup.eq(entry.translation_group))
-            .filter(entry::Column::Id.ne(entry.id))
+            .filter(entry::Column::Id.ne(entry.id.0))
             .filter(entry::Column::Status.is_in(statuses))
             .order_by_asc(entry::Column::Locale)
             .all(&self.store().read)
             .await?
             .into_iter()
-            .map(|m| (m.locale, m.id, m.slug))
+            .map(|m| (m.locale, m.id.into(), m.slug))
             .collect())
     }
 
@@ -459,11 +458,7 @@ impl TenantStore<'_> {
         let ordering = Ordering::new(&q.sort, self.backend(), published_only);
         let mut select = self.list_select(q);
         if let Some(cursor) = &q.after {
-            let cond = ordering.after(cursor).ok_or(StoreError::Invalid {
-                field: "cursor",
-                code: "invalid_cursor",
-                message: "the cursor does not belong to this sort".into(),
-            })?;
+            let cond = ordering.after(cursor).ok_or(StoreError::BadCursor)?;
             select = select.filter(cond);
         }
         for (expr, desc) in ordering.order_by() {
@@ -475,7 +470,7 @@ impl TenantStore<'_> {
             .all(&self.store().read)
             .await?
             .into_iter()
-            .map(Entry::try_from)
+            .map(entry_of)
             .collect::<StoreResult<_>>()?;
         let more = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(100));
@@ -511,7 +506,7 @@ impl TenantStore<'_> {
             .all(&self.store().read)
             .await?
             .into_iter()
-            .map(Entry::try_from)
+            .map(entry_of)
             .collect()
     }
 
@@ -531,13 +526,14 @@ impl TenantStore<'_> {
             .into_iter()
             .map(|m| {
                 let id = m.entry_id;
-                Revision::try_from(m).map(|r| (id, r))
+                revision_of(m).map(|r| (id, r))
             })
             .collect()
     }
 
-    pub async fn revisions(&self, type_id: &str, id: uuid::Uuid) -> StoreResult<Vec<Revision>> {
+    pub async fn revisions(&self, type_id: &str, id: EntryId) -> StoreResult<Vec<Revision>> {
         self.require_any(READ_ANY)?;
+        let id = id.0;
         self.entry_exists(type_id, id).await?;
         self.select::<entry_revision::Entity>()
             .filter(entry_revision::Column::EntryId.eq(id))
@@ -545,12 +541,13 @@ impl TenantStore<'_> {
             .all(&self.store().read)
             .await?
             .into_iter()
-            .map(Revision::try_from)
+            .map(revision_of)
             .collect()
     }
 
-    pub async fn revision(&self, type_id: &str, id: uuid::Uuid, n: i32) -> StoreResult<Revision> {
+    pub async fn revision(&self, type_id: &str, id: EntryId, n: i32) -> StoreResult<Revision> {
         self.require_any(READ_ANY)?;
+        let id = id.0;
         self.entry_exists(type_id, id).await?;
         self.select::<entry_revision::Entity>()
             .filter(entry_revision::Column::EntryId.eq(id))
@@ -558,7 +555,7 @@ impl TenantStore<'_> {
             .one(&self.store().read)
             .await?
             .ok_or(StoreError::NotFound("revision"))
-            .and_then(Revision::try_from)
+            .and_then(revision_of)
     }
 
     async fn entry_exists(&self, type_id: &str, id: uuid::Uuid) -> StoreResult<()> {

@@ -2,185 +2,25 @@
 //! on SQLite and PostgreSQL. Field names reach SQL only after `FieldName::parse`, which allows
 //! `[a-z][a-z0-9_]*`, so they can be written into JSON paths; every value is bound.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
-use cit_core::content::{FieldName, TypeId};
+use cit_core::content::FieldName;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::{Condition, Value as DbValue};
-use serde::{Deserialize, Serialize};
 
-use super::{Entry, EntryStatus};
+pub use cit_core::content::{
+    Cursor, CursorValue, Filter, FilterValue, ListQuery, Op, SortKey, SysField, Target, ValueType,
+};
+
+use super::Entry;
 use crate::Backend;
 use crate::entity::entry::Column;
 
-/// Columns of an entry that can be filtered and sorted on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SysField {
-    Id,
-    Slug,
-    Locale,
-    Status,
-    CreatedAt,
-    UpdatedAt,
-    PublishedAt,
-}
-
-impl SysField {
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "id" => SysField::Id,
-            "slug" => SysField::Slug,
-            "locale" => SysField::Locale,
-            "status" => SysField::Status,
-            "created_at" => SysField::CreatedAt,
-            "updated_at" => SysField::UpdatedAt,
-            "published_at" => SysField::PublishedAt,
-            _ => return None,
-        })
-    }
-
-    /// How values of the column compare.
-    pub fn value_type(self) -> ValueType {
-        match self {
-            SysField::Id => ValueType::Uuid,
-            SysField::Slug | SysField::Locale | SysField::Status => ValueType::Text,
-            SysField::CreatedAt | SysField::UpdatedAt | SysField::PublishedAt => ValueType::Time,
-        }
-    }
-}
-
-/// How a value compares in SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueType {
-    Text,
-    Number,
-    Bool,
-    Time,
-    Uuid,
-    /// A JSON array of strings (tags, references to many): only `contains` and `null`.
-    Array,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    Sys(SysField),
-    Data(FieldName, ValueType),
-}
-
-impl Target {
-    pub fn value_type(&self) -> ValueType {
-        match self {
-            Target::Sys(f) => f.value_type(),
-            Target::Data(_, t) => *t,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Lte,
-    Gt,
-    Gte,
-    In,
-    Contains,
-    StartsWith,
-    Null,
-}
-
-impl Op {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "eq" => Op::Eq,
-            "ne" => Op::Ne,
-            "lt" => Op::Lt,
-            "lte" => Op::Lte,
-            "gt" => Op::Gt,
-            "gte" => Op::Gte,
-            "in" => Op::In,
-            "contains" => Op::Contains,
-            "starts_with" => Op::StartsWith,
-            "null" => Op::Null,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum FilterValue {
-    Text(String),
-    Number(f64),
-    Bool(bool),
-    Time(DateTime<Utc>),
-    Uuid(uuid::Uuid),
-    List(Vec<FilterValue>),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Filter {
-    pub target: Target,
-    pub op: Op,
-    pub value: FilterValue,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SortKey {
-    pub target: Target,
-    pub desc: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListQuery {
-    pub type_id: TypeId,
-    pub locale: Option<String>,
-    pub statuses: Vec<EntryStatus>,
-    pub filters: Vec<Filter>,
-    pub sort: Vec<SortKey>,
-    pub limit: u64,
-    pub after: Option<Cursor>,
-}
-
-/// Where a page ended: the sort values of its last entry. Opaque to clients.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    /// Which ordering the cursor belongs to; a cursor from another sort is refused.
-    s: String,
-    k: Vec<CursorValue>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "t", content = "v")]
-enum CursorValue {
-    I(i32),
-    S(String),
-    N(f64),
-    T(DateTime<Utc>),
-    U(uuid::Uuid),
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
-    }
-
-    pub fn decode(raw: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-}
-
-impl From<CursorValue> for DbValue {
-    fn from(v: CursorValue) -> Self {
-        match v {
-            CursorValue::I(i) => i.into(),
-            CursorValue::S(s) => s.into(),
-            CursorValue::N(n) => n.into(),
-            CursorValue::T(t) => t.into(),
-            CursorValue::U(u) => u.into(),
-        }
+fn db_of(v: &CursorValue) -> DbValue {
+    match v.clone() {
+        CursorValue::I(i) => i.into(),
+        CursorValue::S(s) => s.into(),
+        CursorValue::N(n) => n.into(),
+        CursorValue::T(t) => t.into(),
+        CursorValue::U(u) => u.into(),
     }
 }
 
@@ -354,7 +194,7 @@ fn key_exprs(sort: &[SortKey], backend: Backend, published_only: bool) -> Vec<Ke
                     sql: sys_expr(f),
                     desc: k.desc,
                     value: Box::new(move |e| match f {
-                        SysField::Id => CursorValue::U(e.id),
+                        SysField::Id => CursorValue::U(e.id.0),
                         SysField::Slug => CursorValue::S(e.slug.clone()),
                         SysField::Locale => CursorValue::S(e.locale.clone()),
                         SysField::Status => CursorValue::S(e.status.as_str().to_owned()),
@@ -401,7 +241,7 @@ fn key_exprs(sort: &[SortKey], backend: Backend, published_only: bool) -> Vec<Ke
         }
     }
     if !sort.iter().any(|k| k.target == Target::Sys(SysField::Id)) {
-        keys.push(KeyExpr { sql: sys_expr(SysField::Id), desc: false, value: Box::new(|e| CursorValue::U(e.id)) });
+        keys.push(KeyExpr { sql: sys_expr(SysField::Id), desc: false, value: Box::new(|e| CursorValue::U(e.id.0)) });
     }
     keys
 }
@@ -436,16 +276,16 @@ impl Ordering {
 
     /// Rows strictly after the cursor in this order; None when the cursor does not fit it.
     pub(crate) fn after(&self, cursor: &Cursor) -> Option<Condition> {
-        if cursor.s != self.signature || cursor.k.len() != self.keys.len() {
+        if cursor.signature() != self.signature || cursor.values().len() != self.keys.len() {
             return None;
         }
         let mut any = Condition::any();
         for i in 0..self.keys.len() {
             let mut all = Condition::all();
             for j in 0..i {
-                all = all.add(self.keys[j].sql.clone().eq(DbValue::from(cursor.k[j].clone())));
+                all = all.add(self.keys[j].sql.clone().eq(db_of(&cursor.values()[j])));
             }
-            let v = DbValue::from(cursor.k[i].clone());
+            let v = db_of(&cursor.values()[i]);
             let k = &self.keys[i];
             all = all.add(if k.desc { k.sql.clone().lt(v) } else { k.sql.clone().gt(v) });
             any = any.add(all);
@@ -454,7 +294,7 @@ impl Ordering {
     }
 
     pub(crate) fn cursor_of(&self, entry: &Entry) -> Cursor {
-        Cursor { s: self.signature.clone(), k: self.keys.iter().map(|k| (k.value)(entry)).collect() }
+        Cursor::new(self.signature.clone(), self.keys.iter().map(|k| (k.value)(entry)).collect())
     }
 }
 
