@@ -212,7 +212,11 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Destructive(changes) => ApiError::destructive(&changes),
             StoreError::Stale => ApiError::Stale,
-            StoreError::WrongCapability | StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(e),
+            StoreError::WrongCapability
+            | StoreError::Corrupt(_)
+            | StoreError::InvalidUrl(_)
+            | StoreError::Io { .. }
+            | StoreError::Db(_) => ApiError::internal(e),
         }
     }
 }

@@ -40,7 +40,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");
     }
-    let indexed = store.index_missing().await.context("cannot build the search index")?;
+    // Start-up indexing crosses tenants: the server itself does it, with its own capability.
+    let access = authorize_platform(&Actor::System, PlatformAction::IndexSearch)?;
+    let indexed = store.index_missing(&access).await.context("cannot build the search index")?;
     if indexed > 0 {
         tracing::info!(indexed, "indexed entries for search");
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use cit_core::Action;
 use cit_store::{MediaItem, NewMedia};
 use futures_util::StreamExt;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -194,7 +194,7 @@ pub async fn upload(
         Ok(item) => Ok(HttpResponse::Created().json(view(tenant.id.as_str(), item))),
         Err(e) => {
             // Nothing stays behind when the catalogue refuses the file.
-            let _ = state.media.delete(&key).await;
+            crate::media::discard(state.media.as_ref(), &key).await;
             Err(e.into())
         }
     }
@@ -328,7 +328,7 @@ pub async fn file(
         };
         let etag = format!(
             "\"{}-{}x{}-{:?}-{}\"",
-            &item.sha256[..16],
+            crate::media::hash_prefix(&item.sha256, 16),
             spec.width,
             spec.height,
             spec.fit,
@@ -337,7 +337,11 @@ pub async fn file(
         .to_lowercase();
         (bytes, spec.format.mime().to_owned(), etag)
     } else {
-        (read_original().await?, item.content_type.clone(), format!("\"{}\"", &item.sha256[..32]))
+        (
+            read_original().await?,
+            item.content_type.clone(),
+            format!("\"{}\"", crate::media::hash_prefix(&item.sha256, 32)),
+        )
     };
 
     let mut res = HttpResponse::Ok();
@@ -392,9 +396,6 @@ pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>)
     let (tenant, access) = state.tenant_access(&auth, &tenant, Action::PublishContent).await?;
     let item = state.store.scoped(&access).remove_media(media_id(&id)?).await?;
     let prefix = object_store::path::Path::from(format!("{}/{}", tenant.id, item.id));
-    let mut listing = state.media.list(Some(&prefix));
-    while let Some(Ok(meta)) = listing.next().await {
-        let _ = state.media.delete(&meta.location).await;
-    }
+    crate::media::discard_all(state.media.as_ref(), &prefix).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -94,7 +94,7 @@ pub async fn create(
     let (_, access) = state.tenant_access(&auth, &path, Action::ManageTokens).await?;
     let CreateToken { name, scopes, expires_at } = body.0;
     let scopes = Scopes::new(scopes).map_err(|e| ApiError::field("scopes", e))?;
-    if expires_at.is_some_and(|at| at <= Utc::now()) {
+    if expires_at.is_some_and(|at| at <= state.clock.now()) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "expires_at",
             "in_the_past",
