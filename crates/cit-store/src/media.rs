@@ -193,9 +193,3 @@ impl TenantStore<'_> {
         Ok(found)
     }
 }
-
-/// PLANTED (to be removed): a query that skips the scoped layer.
-pub async fn planted_leak(store: &crate::Store) -> StoreResult<usize> {
-    use sea_orm::EntityTrait;
-    Ok(entry::Entity::find().all(&store.read).await?.len())
-}
