@@ -324,30 +324,6 @@ pub fn render_variant(bytes: &[u8], spec: VariantSpec) -> anyhow::Result<Vec<u8>
     Ok(out.into_inner())
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn kinds_come_from_bytes() {
-        assert_eq!(sniff(b"%PDF-1.7\n..."), Some(Kind::Pdf));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(Kind::Png));
-        assert_eq!(sniff(b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>"), Some(Kind::Svg));
-        assert_eq!(sniff(b"comune;abitanti\nLecce;95000\n"), Some(Kind::Csv));
-        assert_eq!(sniff(b"<!doctype html><script>alert(1)</script>"), None);
-        assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0"), None);
-    }
-
-    #[test]
-    fn active_svg_is_spotted() {
-        assert!(svg_is_active(b"<svg><script>alert(1)</script></svg>"));
-        assert!(svg_is_active(b"<svg onload=\"alert(1)\"></svg>"));
-        assert!(svg_is_active(b"<svg><a href=\"javascript:alert(1)\">x</a></svg>"));
-        assert!(!svg_is_active(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><circle r=\"4\"/></svg>"));
-    }
-}
-
 /// Deletes the bytes at `key`. The caller's answer no longer depends on it (the catalogue
 /// already says the file is gone, or refused it), so a failure is not returned: it is logged
 /// with the key, so that bytes left behind are seen and can be removed.
@@ -377,4 +353,37 @@ pub async fn discard_all(storage: &dyn ObjectStore, prefix: &ObjectPath) {
 /// character a header cannot hold.
 pub fn hash_prefix(sha256: &str, n: usize) -> String {
     sha256.chars().filter(char::is_ascii_hexdigit).take(n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn kinds_come_from_bytes() {
+        assert_eq!(sniff(b"%PDF-1.7\n..."), Some(Kind::Pdf));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(Kind::Png));
+        assert_eq!(sniff(b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>"), Some(Kind::Svg));
+        assert_eq!(sniff(b"comune;abitanti\nLecce;95000\n"), Some(Kind::Csv));
+        assert_eq!(sniff(b"<!doctype html><script>alert(1)</script>"), None);
+        assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0"), None);
+    }
+
+    #[test]
+    fn active_svg_is_spotted() {
+        assert!(svg_is_active(b"<svg><script>alert(1)</script></svg>"));
+        assert!(svg_is_active(b"<svg onload=\"alert(1)\"></svg>"));
+        assert!(svg_is_active(b"<svg><a href=\"javascript:alert(1)\">x</a></svg>"));
+        assert!(!svg_is_active(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><circle r=\"4\"/></svg>"));
+    }
+
+    #[test]
+    fn hash_prefixes_are_total_on_bad_stored_values() {
+        let sha = "ab".repeat(32);
+        assert_eq!(hash_prefix(&sha, 16), "ab".repeat(8));
+        assert_eq!(hash_prefix("abc", 16), "abc", "short: what there is");
+        assert_eq!(hash_prefix("é\"x1\r\nf", 16), "1f", "no character a header cannot hold");
+        assert_eq!(hash_prefix("", 32), "");
+    }
 }
