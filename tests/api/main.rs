@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod cache;
 mod content;
+mod contract;
 mod entries;
 mod graphql;
 mod media;

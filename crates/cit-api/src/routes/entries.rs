@@ -33,9 +33,10 @@ pub struct EntryWrite {
     /// Defaults to the tenant's first locale.
     pub locale: Option<String>,
     /// Defaults to one derived from the title (accents folded: "Attività" → "attivita").
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<Slug>,
     /// draft (default), published or archived.
+    #[schema(schema_with = crate::openapi::shapes::entry_status)]
     pub status: Option<String>,
     /// When a draft becomes published by itself. Null clears it.
     #[serde(default, with = "double_option")]
@@ -151,6 +152,7 @@ pub struct ReadParams {
     /// Only entries in this locale (default: the tenant's first locale).
     pub locale: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -204,6 +204,7 @@ pub async fn upload(
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -244,12 +245,16 @@ pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, String)>
 #[serde(deny_unknown_fields)]
 pub struct VariantParams {
     /// Width of an image variant, 1–4000.
+    #[param(minimum = 1, maximum = 4000)]
     pub w: Option<u32>,
     /// Height of an image variant, 1–4000.
+    #[param(minimum = 1, maximum = 4000)]
     pub h: Option<u32>,
     /// cover (crop to fill) or contain (default).
+    #[param(pattern = "^(cover|contain)$")]
     pub fit: Option<String>,
     /// webp (default for variants), png or jpeg.
+    #[param(pattern = "^(webp|png|jpeg)$")]
     pub format: Option<String>,
 }
 
