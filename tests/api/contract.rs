@@ -39,7 +39,9 @@ async fn a_method_a_path_does_not_have_is_405_with_allow() {
     assert_eq!(app.get("/api/v1/tenants", Some(&admin)).await.body["data"].as_array().unwrap().len(), 1);
 
     // A path no route has is still a 404, whatever the method.
-    for (method, path) in [(Method::DELETE, "/api/v1/nothing-here"), (Method::GET, "/api/v1/tenants/"), (Method::POST, "/healthz/x")] {
+    for (method, path) in
+        [(Method::DELETE, "/api/v1/nothing-here"), (Method::GET, "/api/v1/tenants/"), (Method::POST, "/healthz/x")]
+    {
         let res = app.request(method.clone(), path, None, None).await;
         assert_eq!(res.status, 404, "{method} {path}");
         assert_eq!(res.code(), "not_found");
@@ -124,4 +126,23 @@ async fn the_documented_413_and_415_are_what_a_post_answers() {
 
 async fn spawn_app_with_small_body() -> cit_tests::TestApp {
     cit_tests::spawn_app_with(|s| s.body_limit = 1024).await
+}
+
+#[tokio::test]
+async fn deleting_a_type_that_others_refer_to_is_a_conflict_and_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create_tenant(&admin, "lecce").await;
+    app.apply_preset(&admin, "lecce").await;
+    let before = app.get("/api/v1/t/lecce/content-types/argomento", None).await;
+    assert_eq!(before.status, 200);
+
+    let res = app.delete("/api/v1/t/lecce/content-types/argomento?force=true", Some(&admin)).await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    assert_eq!(res.code(), "type_in_use");
+    assert!(res.body["detail"].as_str().unwrap().contains("argomento"), "{}", res.text);
+
+    let after = app.get("/api/v1/t/lecce/content-types/argomento", None).await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.body["version"], before.body["version"]);
 }

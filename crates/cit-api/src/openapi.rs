@@ -206,7 +206,9 @@ pub mod shapes {
 
     /// `CreateTenant.domains`.
     pub fn tenant_domains() -> Schema {
-        array_of(string(HOSTNAME, 253), false, None).description(Some("Host names the tenant's site answers on.")).into()
+        array_of(string(HOSTNAME, 253), false, None)
+            .description(Some("Host names the tenant's site answers on."))
+            .into()
     }
 
     /// `UpdateTenant.domains`.

@@ -17,7 +17,8 @@ use crate::openapi::ApiDoc;
 const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
 
 /// Routes that the OpenAPI document does not describe, as actix patterns.
-const UNDOCUMENTED: &[(&str, Method)] = &[("/api/v1/graphiql/{file}", Method::GET), ("/api/v1/docs/{_:.*}", Method::GET)];
+const UNDOCUMENTED: &[(&str, Method)] =
+    &[("/api/v1/graphiql/{file}", Method::GET), ("/api/v1/docs/{_:.*}", Method::GET)];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {

@@ -59,6 +59,22 @@ fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, code, message)])
 }
 
+/// The upload form as the OpenAPI document shows it; `read_form` reads the parts one by one.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// PNG, JPEG, GIF, WebP, SVG (without scripts or external references), PDF, ODT, ODS, DOCX,
+    /// XLSX or CSV, recognised by its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// Defaults to the file name.
+    title: Option<String>,
+    /// Alternative text: required for images.
+    alt: Option<String>,
+    credits: Option<String>,
+    licence: Option<String>,
+}
+
 /// The parts of an upload form.
 #[derive(Default)]
 struct Upload {
@@ -110,7 +126,7 @@ fn clean_filename(name: &str) -> String {
     tag = "media",
     security(("bearer" = [])),
     params(("tenant" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "file, title, alt, credits, licence"),
+    request_body(content_type = "multipart/form-data", content = UploadForm, description = "file, title, alt, credits, licence"),
     responses(
         (status = 201, body = MediaView),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "quota_exceeded"),
