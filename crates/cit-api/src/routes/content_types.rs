@@ -82,7 +82,7 @@ pub struct ApplyParams {
 pub struct VersionView {
     pub version: i32,
     /// Null when this version removed the type.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub definition: Option<serde_json::Value>,
     pub actor: String,
     pub at: DateTime<Utc>,

@@ -128,9 +128,9 @@ impl From<Revision> for RevisionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value; null when the field was not set.
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// Any JSON value; null when the field is not set.
     pub after: Value,
 }
 
@@ -703,7 +703,7 @@ pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String, S
     tag = "content",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("type" = String, Path), ("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<RevisionView>))
+    responses((status = 200, body = super::List<RevisionView>))
 )]
 #[get("/api/v1/t/{tenant}/entries/{type}/{id}/revisions")]
 pub async fn revisions(
