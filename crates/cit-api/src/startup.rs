@@ -84,10 +84,6 @@ fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Err
     ApiError::NotFound("resource").into()
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound("route"))
-}
-
 /// Mounts every route on an actix `App`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use routes::*;
@@ -175,7 +171,7 @@ impl Application {
                 .wrap(from_fn(crate::read_cache::middleware))
                 .wrap(from_fn(crate::metrics::observe))
                 .configure(configure)
-                .default_service(web::to(not_found))
+                .default_service(web::to(crate::route_table::fallback))
         })
         .workers(workers)
         .shutdown_timeout(shutdown)

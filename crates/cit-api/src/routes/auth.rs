@@ -15,7 +15,12 @@ use crate::state::{AppState, State};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(format = "email", example = "redazione@cit.comune.lecce.it")]
+    #[schema(
+        example = "redazione@cit.comune.lecce.it",
+        format = "email",
+        max_length = 254,
+        pattern = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    )]
     pub email: String,
     pub password: String,
 }

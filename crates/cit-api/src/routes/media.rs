@@ -59,6 +59,22 @@ fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, code, message)])
 }
 
+/// The upload form as the OpenAPI document shows it; `read_form` reads the parts one by one.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// PNG, JPEG, GIF, WebP, SVG (without scripts or external references), PDF, ODT, ODS, DOCX,
+    /// XLSX or CSV, recognised by its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// Defaults to the file name.
+    title: Option<String>,
+    /// Alternative text: required for images.
+    alt: Option<String>,
+    credits: Option<String>,
+    licence: Option<String>,
+}
+
 /// The parts of an upload form.
 #[derive(Default)]
 struct Upload {
@@ -110,7 +126,7 @@ fn clean_filename(name: &str) -> String {
     tag = "media",
     security(("bearer" = [])),
     params(("tenant" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "file, title, alt, credits, licence"),
+    request_body(content_type = "multipart/form-data", content = UploadForm, description = "file, title, alt, credits, licence"),
     responses(
         (status = 201, body = MediaView),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "quota_exceeded"),
@@ -204,6 +220,7 @@ pub async fn upload(
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -244,12 +261,16 @@ pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, String)>
 #[serde(deny_unknown_fields)]
 pub struct VariantParams {
     /// Width of an image variant, 1–4000.
+    #[param(minimum = 1, maximum = 4000)]
     pub w: Option<u32>,
     /// Height of an image variant, 1–4000.
+    #[param(minimum = 1, maximum = 4000)]
     pub h: Option<u32>,
     /// cover (crop to fill) or contain (default).
+    #[param(pattern = "^(cover|contain)$")]
     pub fit: Option<String>,
     /// webp (default for variants), png or jpeg.
+    #[param(pattern = "^(webp|png|jpeg)$")]
     pub format: Option<String>,
 }
 
