@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod read_cache;
 pub mod render;
+pub mod route_table;
 pub mod routes;
 pub mod security;
 pub mod settings;

@@ -19,7 +19,7 @@ use crate::state::State;
     tag = "content",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("type" = String, Path), ("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<RevisionView>))
+    responses((status = 200, body = crate::routes::List<RevisionView>))
 )]
 #[get("/api/v1/t/{tenant}/entries/{type}/{id}/revisions")]
 pub async fn revisions(

@@ -24,6 +24,7 @@ pub struct ReadParams {
     /// Only entries in this locale (default: the tenant's first locale).
     pub locale: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -76,10 +76,10 @@ pub async fn list(
 /// One entry, by id or by slug (in `locale`).
 #[utoipa::path(
     tag = "content",
-    params(("tenant" = String, Path), ("type" = String, Path), ("id_or_slug" = String, Path), ReadParams),
+    params(("tenant" = String, Path), ("type" = String, Path), ("id" = String, Path, description = "The entry's id, or its slug"), ReadParams),
     responses((status = 200, body = EntryView), (status = 304), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
-#[get("/api/v1/t/{tenant}/entries/{type}/{id_or_slug}")]
+#[get("/api/v1/t/{tenant}/entries/{type}/{id}")]
 pub async fn get_one(
     state: State,
     auth: Auth,

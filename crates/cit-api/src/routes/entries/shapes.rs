@@ -21,9 +21,10 @@ pub struct EntryWrite {
     /// Defaults to the tenant's first locale.
     pub locale: Option<String>,
     /// Defaults to one derived from the title (accents folded: "Attività" → "attivita").
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<Slug>,
     /// draft (default), published or archived.
+    #[schema(schema_with = crate::openapi::shapes::entry_status)]
     pub status: Option<String>,
     /// When a draft becomes published by itself. Null clears it.
     #[serde(default, with = "double_option")]
@@ -115,9 +116,9 @@ impl From<Revision> for RevisionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value; null when the field was not set.
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// Any JSON value; null when the field is not set.
     pub after: Value,
 }
 
