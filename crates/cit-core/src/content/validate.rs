@@ -770,7 +770,9 @@ mod tests {
         assert_eq!(v.data["mail"], "x@y.it");
         assert_eq!(v.data["num"], 7);
         assert!(!v.data.contains_key("codice"));
-        assert_eq!(v.unique, vec![("mail".to_owned(), json!("x@y.it")), ("num".to_owned(), json!(7))]);
+        let unique =
+            |v: &Validated| v.unique.iter().map(|(n, x)| (n.as_str().to_owned(), x.clone())).collect::<Vec<_>>();
+        assert_eq!(unique(&v), vec![("mail".to_owned(), json!("x@y.it")), ("num".to_owned(), json!(7))]);
         // a default also satisfies `required`
         assert!(validate_data(&t, &obj(json!({"title": "T"})), Mode::Publish, true).is_ok());
         // not applied without apply_defaults, nor over an explicit null
@@ -778,9 +780,9 @@ mod tests {
         assert!(!v.data.contains_key("stato"));
         let v = validate_data(&t, &obj(json!({"mail": null})), Mode::Draft, true).unwrap();
         assert_eq!(v.data["mail"], Value::Null);
-        assert!(v.unique.iter().all(|(name, _)| name != "mail"));
+        assert!(v.unique.iter().all(|(name, _)| name.as_str() != "mail"));
         let v = validate_data(&t, &obj(json!({"codice": "A-1"})), Mode::Draft, false).unwrap();
-        assert_eq!(v.unique, vec![("codice".to_owned(), json!("A-1"))]);
+        assert_eq!(unique(&v), vec![("codice".to_owned(), json!("A-1"))]);
     }
 
     #[test]
