@@ -21,6 +21,9 @@ struct Smtp {
 
 impl Smtp {
     fn start(port: u16, dir: &Path) -> Self {
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(dir)
@@ -80,6 +83,7 @@ fn smtp_settings(port: u16) -> impl FnOnce(&mut Settings) {
         s.mail.smtp.timeout_secs = 2;
         s.mail.poll_ms = 50;
         s.mail.backoff_secs = 5;
+        s.requests.per_address = 100;
     }
 }
 

@@ -307,7 +307,11 @@ pub async fn submit(
             body.consent.as_ref().is_some_and(|c| c.accepted),
             body.consent.as_ref().and_then(|c| c.version.as_deref()),
         )
-        .map_err(|e| ApiError::Validation(vec![FieldError::new("consent", e.code, e.message)]))?;
+        .map_err(|e| ApiError::Unprocessable {
+            code: e.code,
+            detail: e.message.clone(),
+            errors: vec![FieldError::new("consent", e.code, e.message)],
+        })?;
     let mut errors = Vec::new();
     let data = match form.validate(&body.data) {
         Ok(data) => Some(data),
