@@ -85,7 +85,10 @@ async fn forms_are_public_and_submissions_reach_only_the_staff() {
     assert_eq!(one.header("cache-control"), Some("no-store"));
     assert_eq!(one.body["purpose"], "feedback");
     let rating = &one.body["fields"][0];
-    assert_eq!((rating["name"].as_str(), rating["kind"].as_str(), rating["min"].as_f64(), rating["max"].as_f64()), (Some("rating"), Some("integer"), Some(1.0), Some(5.0)));
+    assert_eq!(
+        (rating["name"].as_str(), rating["kind"].as_str(), rating["min"].as_f64(), rating["max"].as_f64()),
+        (Some("rating"), Some("integer"), Some(1.0), Some(5.0))
+    );
     assert_eq!(app.get("/api/v1/t/lecce/forms/nope", None).await.status, 404);
 
     let token = fill_token(&app, "lecce", "contatti").await;
@@ -149,20 +152,82 @@ async fn every_abuse_defence_refuses_and_stores_nothing() {
     honeypot["website"] = json!("http://spam.example");
     let cases: Vec<(Value, u16, &str)> = vec![
         (honeypot, 400, "honeypot"),
-        ({ let mut b = contact(&token); b["fill_token"] = json!("123.forged"); b }, 400, "fill_token_invalid"),
-        ({ let mut b = contact(&token); b["consent"] = Value::Null; b }, 422, "consent_required"),
-        ({ let mut b = contact(&token); b["consent"]["version"] = json!("2020-01"); b }, 422, "consent_required"),
-        ({ let mut b = contact(&token); b["data"]["email"] = json!("non-una-email"); b }, 422, "validation_failed"),
-        ({ let mut b = contact(&token); b["data"]["extra"] = json!(1); b }, 422, "validation_failed"),
-        ({ let mut b = contact(&token); b["data"]["messaggio"] = json!("x".repeat(5000)); b }, 422, "validation_failed"),
-        ({ let mut b = contact(&token); b["servizio"] = json!("pago-pa"); b }, 422, "validation_failed"),
+        (
+            {
+                let mut b = contact(&token);
+                b["fill_token"] = json!("123.forged");
+                b
+            },
+            400,
+            "fill_token_invalid",
+        ),
+        (
+            {
+                let mut b = contact(&token);
+                b["consent"] = Value::Null;
+                b
+            },
+            422,
+            "consent_required",
+        ),
+        (
+            {
+                let mut b = contact(&token);
+                b["consent"]["version"] = json!("2020-01");
+                b
+            },
+            422,
+            "consent_required",
+        ),
+        (
+            {
+                let mut b = contact(&token);
+                b["data"]["email"] = json!("non-una-email");
+                b
+            },
+            422,
+            "validation_failed",
+        ),
+        (
+            {
+                let mut b = contact(&token);
+                b["data"]["extra"] = json!(1);
+                b
+            },
+            422,
+            "validation_failed",
+        ),
+        (
+            {
+                let mut b = contact(&token);
+                b["data"]["messaggio"] = json!("x".repeat(5000));
+                b
+            },
+            422,
+            "validation_failed",
+        ),
+        (
+            {
+                let mut b = contact(&token);
+                b["servizio"] = json!("pago-pa");
+                b
+            },
+            422,
+            "validation_failed",
+        ),
     ];
     for (body, status, code) in cases {
         let res = app.post(url, None, body.clone()).await;
         assert_eq!((res.status, res.code()), (status, code), "{body}: {}", res.text);
         assert_eq!(res.header("content-type"), Some("application/problem+json"));
     }
-    let bad_email = app.post(url, None, { let mut b = contact(&token); b["data"]["email"] = json!("x"); b }).await;
+    let bad_email = app
+        .post(url, None, {
+            let mut b = contact(&token);
+            b["data"]["email"] = json!("x");
+            b
+        })
+        .await;
     assert_eq!(bad_email.field(), "email", "{}", bad_email.text);
 
     // Sent back at once: a robot.
@@ -170,7 +235,8 @@ async fn every_abuse_defence_refuses_and_stores_nothing() {
     let res = app.post(url, None, contact(&fresh)).await;
     assert_eq!((res.status, res.code()), (400, "fill_too_fast"), "{}", res.text);
     // A token for another form, or kept for two days.
-    let other = app.get("/api/v1/t/lecce/forms/valutazione-pagina", None).await.body["fill_token"].as_str().unwrap().to_owned();
+    let other =
+        app.get("/api/v1/t/lecce/forms/valutazione-pagina", None).await.body["fill_token"].as_str().unwrap().to_owned();
     app.clock.advance(chrono::Duration::seconds(10));
     assert_eq!(app.post(url, None, contact(&other)).await.code(), "fill_token_invalid");
     app.clock.advance(chrono::Duration::days(2));

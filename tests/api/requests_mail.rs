@@ -96,9 +96,12 @@ async fn the_reply_reaches_a_real_smtp_server_with_the_secret_link() {
     let admin = setup(&app).await;
     let operator = app.member(&admin, "lecce", "operatore@lecce.example", "operator").await;
     let token = fill_token(&app, "lecce", "richiesta-assistenza").await;
-    let sent = app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Firma digitale")).await;
+    let sent = app
+        .post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Firma digitale"))
+        .await;
     let secret = sent.body["ticket"]["secret"].as_str().unwrap().to_owned();
-    let reply = app.post("/api/v1/t/lecce/tickets/1/messages", Some(&operator), json!({"body": "Ecco la procedura."})).await;
+    let reply =
+        app.post("/api/v1/t/lecce/tickets/1/messages", Some(&operator), json!({"body": "Ecco la procedura."})).await;
     assert_eq!(reply.status, 201, "{}", reply.text);
 
     let got = smtp.wait_for(3).await;
@@ -121,7 +124,8 @@ async fn with_the_smtp_server_down_mail_waits_and_is_delivered_after_a_restart()
     let admin = setup(&app).await;
     let operator = app.member(&admin, "lecce", "operatore@lecce.example", "operator").await;
     let token = fill_token(&app, "lecce", "richiesta-assistenza").await;
-    let sent = app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "VPN")).await;
+    let sent =
+        app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "VPN")).await;
     assert_eq!(sent.status, 201, "acknowledged although mail cannot go out: {}", sent.text);
     let reply = app.post("/api/v1/t/lecce/tickets/1/messages", Some(&operator), json!({"body": "Provi ora."})).await;
     assert_eq!(reply.status, 201);

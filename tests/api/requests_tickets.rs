@@ -26,13 +26,14 @@ async fn a_ticket_goes_from_request_to_resolution_with_its_thread_and_audit() {
     let me = app.get("/api/v1/me", Some(&operator)).await.body["id"].as_str().unwrap().to_owned();
 
     let token = fill_token(&app, "lecce", "richiesta-assistenza").await;
-    let sent = app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Protocollo fermo")).await;
+    let sent = app
+        .post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Protocollo fermo"))
+        .await;
     assert_eq!(sent.status, 201, "{}", sent.text);
     assert_eq!(sent.body["ticket"]["number"], 1);
     let secret = sent.body["ticket"]["secret"].as_str().unwrap().to_owned();
-    let second = app
-        .post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "PEC"))
-        .await;
+    let second =
+        app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "PEC")).await;
     assert_eq!(second.body["ticket"]["number"], 2);
 
     // The requester follows it by the secret; a forged one says nothing.
@@ -48,7 +49,8 @@ async fn a_ticket_goes_from_request_to_resolution_with_its_thread_and_audit() {
     // The operator sees both, assigns the first to themself, notes and replies.
     let list = app.get("/api/v1/t/lecce/tickets", Some(&operator)).await;
     assert_eq!(list.status, 200, "{}", list.text);
-    let numbers: Vec<i64> = list.body["data"].as_array().unwrap().iter().map(|t| t["number"].as_i64().unwrap()).collect();
+    let numbers: Vec<i64> =
+        list.body["data"].as_array().unwrap().iter().map(|t| t["number"].as_i64().unwrap()).collect();
     assert_eq!(numbers, [2, 1]);
     assert_eq!(list.body["data"][1]["category"], "assistenza-protocollo");
     assert_eq!(list.body["data"][1]["requester"]["email"], "luca@comune-a.example");
@@ -58,10 +60,17 @@ async fn a_ticket_goes_from_request_to_resolution_with_its_thread_and_audit() {
     let rest = app.get(&format!("/api/v1/t/lecce/tickets?limit=1&cursor={cursor}"), Some(&operator)).await;
     assert_eq!(rest.body["data"][0]["number"], 1);
 
-    let patched = app.patch("/api/v1/t/lecce/tickets/1", Some(&operator), json!({"assignee": me, "state": "open", "priority": "high"})).await;
+    let patched = app
+        .patch(
+            "/api/v1/t/lecce/tickets/1",
+            Some(&operator),
+            json!({"assignee": me, "state": "open", "priority": "high"}),
+        )
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!((patched.body["state"].as_str(), patched.body["priority"].as_str()), (Some("open"), Some("high")));
-    let stranger = app.patch("/api/v1/t/lecce/tickets/1", Some(&operator), json!({"assignee": uuid::Uuid::new_v4()})).await;
+    let stranger =
+        app.patch("/api/v1/t/lecce/tickets/1", Some(&operator), json!({"assignee": uuid::Uuid::new_v4()})).await;
     assert_eq!((stranger.status, stranger.field()), (422, "assignee"));
     let bad_move = app.patch("/api/v1/t/lecce/tickets/2", Some(&operator), json!({"state": "new"})).await;
     assert_eq!(bad_move.status, 200, "staying put is fine");
@@ -70,9 +79,21 @@ async fn a_ticket_goes_from_request_to_resolution_with_its_thread_and_audit() {
 
     let total = |c: (u64, u64)| c.0 + c.1;
     let before = total(outbox(&app).await);
-    let note = app.post("/api/v1/t/lecce/tickets/1/messages", Some(&operator), json!({"body": "Nota interna: sentire il fornitore", "internal": true})).await;
+    let note = app
+        .post(
+            "/api/v1/t/lecce/tickets/1/messages",
+            Some(&operator),
+            json!({"body": "Nota interna: sentire il fornitore", "internal": true}),
+        )
+        .await;
     assert_eq!(note.status, 201, "{}", note.text);
-    let reply = app.post("/api/v1/t/lecce/tickets/1/messages", Some(&operator), json!({"body": "Abbiamo riavviato il servizio: riprovi?"})).await;
+    let reply = app
+        .post(
+            "/api/v1/t/lecce/tickets/1/messages",
+            Some(&operator),
+            json!({"body": "Abbiamo riavviato il servizio: riprovi?"}),
+        )
+        .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert_eq!(reply.body["state"], "waiting");
     assert!(reply.body["first_response_at"].is_string());
@@ -80,27 +101,49 @@ async fn a_ticket_goes_from_request_to_resolution_with_its_thread_and_audit() {
 
     // The requester sees the reply and not the note, and answers.
     let public = app.get(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}"), None).await;
-    let bodies: Vec<&str> = public.body["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
-    assert_eq!(bodies, ["Il protocollo informatico non si apre da stamattina.", "Abbiamo riavviato il servizio: riprovi?"]);
+    let bodies: Vec<&str> =
+        public.body["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(
+        bodies,
+        ["Il protocollo informatico non si apre da stamattina.", "Abbiamo riavviato il servizio: riprovi?"]
+    );
     assert!(!public.text.contains("Nota interna"));
-    let answer = app.post(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}/messages"), None, json!({"body": "Ora funziona, grazie!"})).await;
+    let answer = app
+        .post(
+            &format!("/api/v1/t/lecce/tickets/by-secret/{secret}/messages"),
+            None,
+            json!({"body": "Ora funziona, grazie!"}),
+        )
+        .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.body["state"], "open");
-    let empty = app.post(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}/messages"), None, json!({"body": "  "})).await;
+    let empty =
+        app.post(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}/messages"), None, json!({"body": "  "})).await;
     assert_eq!((empty.status, empty.field()), (422, "body"));
 
     // Resolved, then closed: the requester can no longer write; the audit trail has it all.
     assert_eq!(app.patch("/api/v1/t/lecce/tickets/1", Some(&operator), json!({"state": "resolved"})).await.status, 200);
     let closed = app.patch("/api/v1/t/lecce/tickets/1", Some(&operator), json!({"state": "closed"})).await;
     assert_eq!(closed.body["state"], "closed");
-    let late = app.post(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}/messages"), None, json!({"body": "ancora io"})).await;
+    let late = app
+        .post(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}/messages"), None, json!({"body": "ancora io"}))
+        .await;
     assert_eq!((late.status, late.code()), (409, "ticket_closed"));
     assert_eq!(app.get(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}"), None).await.body["can_reply"], false);
     let full = app.get("/api/v1/t/lecce/tickets/1", Some(&operator)).await;
-    let actions: Vec<&str> = full.body["audit"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        full.body["audit"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["ticket.create", "ticket.update", "ticket.note", "ticket.reply", "ticket.requester_reply", "ticket.update", "ticket.update"]
+        [
+            "ticket.create",
+            "ticket.update",
+            "ticket.note",
+            "ticket.reply",
+            "ticket.requester_reply",
+            "ticket.update",
+            "ticket.update"
+        ]
     );
     assert_eq!(full.body["messages"].as_array().map(Vec::len), Some(4));
     // Reopening waits no longer than the window.
@@ -113,7 +156,8 @@ async fn a_ticket_goes_from_request_to_resolution_with_its_thread_and_audit() {
 
     // Ticket 2 was never answered: long overdue now.
     let overdue = app.get("/api/v1/t/lecce/tickets?overdue=true", Some(&operator)).await;
-    let numbers: Vec<i64> = overdue.body["data"].as_array().unwrap().iter().map(|t| t["number"].as_i64().unwrap()).collect();
+    let numbers: Vec<i64> =
+        overdue.body["data"].as_array().unwrap().iter().map(|t| t["number"].as_i64().unwrap()).collect();
     assert_eq!(numbers, [2]);
     assert_eq!(overdue.body["data"][0]["overdue"], true);
 
@@ -137,10 +181,13 @@ async fn tickets_stay_inside_their_tenant() {
     let member = app.member(&admin, "lecce", "socio@lecce.example", "member").await;
 
     let token = fill_token(&app, "lecce", "richiesta-assistenza").await;
-    let sent = app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Segreto di Lecce")).await;
+    let sent = app
+        .post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Segreto di Lecce"))
+        .await;
     let secret = sent.body["ticket"]["secret"].as_str().unwrap().to_owned();
     let token = fill_token(&app, "genova", "richiesta-assistenza").await;
-    let g = app.post("/api/v1/t/genova/forms/richiesta-assistenza/submissions", None, assistance(&token, "Genova")).await;
+    let g =
+        app.post("/api/v1/t/genova/forms/richiesta-assistenza/submissions", None, assistance(&token, "Genova")).await;
     assert_eq!(g.body["ticket"]["number"], 1, "numbers are per tenant");
 
     for (method, path, body) in [
@@ -172,9 +219,11 @@ async fn the_default_transport_writes_eml_files_with_the_secret_link() {
     let admin = setup(&app).await;
     let operator = app.member(&admin, "lecce", "operatore@lecce.example", "operator").await;
     let token = fill_token(&app, "lecce", "richiesta-assistenza").await;
-    let sent = app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Stampanti")).await;
+    let sent =
+        app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "Stampanti")).await;
     let secret = sent.body["ticket"]["secret"].as_str().unwrap().to_owned();
-    let reply = app.post("/api/v1/t/lecce/tickets/1/messages", Some(&operator), json!({"body": "Ci pensiamo noi."})).await;
+    let reply =
+        app.post("/api/v1/t/lecce/tickets/1/messages", Some(&operator), json!({"body": "Ci pensiamo noi."})).await;
     assert_eq!(reply.status, 201);
     let dir = app.db.data_dir().join("mail");
     let link = format!("http://127.0.0.1:8081/lecce/assistenza/ticket/{secret}");

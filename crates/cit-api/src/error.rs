@@ -128,9 +128,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let errors = match self {
-            ApiError::Validation(errors)
-            | ApiError::Destructive(errors)
-            | ApiError::Unprocessable { errors, .. } => errors.clone(),
+            ApiError::Validation(errors) | ApiError::Destructive(errors) | ApiError::Unprocessable { errors, .. } => {
+                errors.clone()
+            }
             ApiError::Conflict { field: Some(field), detail, code } => {
                 vec![FieldError::new(*field, *code, detail.clone())]
             }

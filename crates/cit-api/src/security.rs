@@ -144,17 +144,17 @@ impl Jwt {
 /// The server's signing key: `CIT_JWT_SECRET`, or in development one generated once and kept in
 /// `<data_dir>/jwt.key`. Access tokens, form tokens and ticket secrets are derived from it.
 pub fn signing_key(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-        let secret = match (&settings.jwt_secret, settings.mode) {
-            (Some(s), _) => s.expose().as_bytes().to_vec(),
-            (None, Mode::Production) => {
-                anyhow::bail!("CIT_JWT_SECRET is required in production mode")
-            }
-            (None, Mode::Development) => load_or_create_key(&settings.data_dir.join("jwt.key"))?,
-        };
-        if secret.len() < 32 {
-            anyhow::bail!("the JWT secret must be at least 32 bytes long");
+    let secret = match (&settings.jwt_secret, settings.mode) {
+        (Some(s), _) => s.expose().as_bytes().to_vec(),
+        (None, Mode::Production) => {
+            anyhow::bail!("CIT_JWT_SECRET is required in production mode")
         }
-        Ok(secret)
+        (None, Mode::Development) => load_or_create_key(&settings.data_dir.join("jwt.key"))?,
+    };
+    if secret.len() < 32 {
+        anyhow::bail!("the JWT secret must be at least 32 bytes long");
+    }
+    Ok(secret)
 }
 
 fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {

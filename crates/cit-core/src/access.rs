@@ -39,10 +39,9 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == raw)
-            .ok_or_else(|| InvalidInput::new("invalid_role", "a role is one of admin, editor, author, member, operator"))
+        Self::ALL.into_iter().find(|r| r.as_str() == raw).ok_or_else(|| {
+            InvalidInput::new("invalid_role", "a role is one of admin, editor, author, member, operator")
+        })
     }
 }
 
@@ -288,7 +287,11 @@ impl PlatformAccess {
 pub fn authorize_platform(actor: &Actor, action: PlatformAction) -> Result<PlatformAccess, AccessDenied> {
     match actor {
         Actor::System => Ok(PlatformAccess { action, actor: actor.audit_name() }),
-        _ if matches!(action, PlatformAction::RunScheduler | PlatformAction::SendMail | PlatformAction::ApplyRetention) => {
+        _ if matches!(
+            action,
+            PlatformAction::RunScheduler | PlatformAction::SendMail | PlatformAction::ApplyRetention
+        ) =>
+        {
             Err(AccessDenied::Forbidden)
         }
         Actor::User { platform_admin: true, .. } => Ok(PlatformAccess { action, actor: actor.audit_name() }),

@@ -50,7 +50,8 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Vec<Outgoing>> {
         check(access)?;
-        let free = Condition::any().add(outbox::Column::ClaimedUntil.is_null()).add(outbox::Column::ClaimedUntil.lt(now));
+        let free =
+            Condition::any().add(outbox::Column::ClaimedUntil.is_null()).add(outbox::Column::ClaimedUntil.lt(now));
         let candidates: Vec<uuid::Uuid> = outbox::Entity::find()
             .filter(outbox::Column::SentAt.is_null())
             .filter(outbox::Column::DueAt.lte(now))
@@ -92,7 +93,13 @@ impl Store {
     }
 
     /// Marks a claimed row sent (only if `node` still holds it).
-    pub async fn outbox_sent(&self, access: &PlatformAccess, id: uuid::Uuid, node: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn outbox_sent(
+        &self,
+        access: &PlatformAccess,
+        id: uuid::Uuid,
+        node: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         check(access)?;
         outbox::Entity::update_many()
             .col_expr(outbox::Column::SentAt, Expr::value(now))

@@ -154,7 +154,8 @@ fn invalid(field: &str, e: cit_core::InvalidInput) -> ApiError {
 
 fn cursor_of(raw: Option<&str>) -> ApiResult<Option<i64>> {
     raw.map(|c| {
-        c.parse::<i64>().map_err(|_| ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() })
+        c.parse::<i64>()
+            .map_err(|_| ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() })
     })
     .transpose()
 }

@@ -108,7 +108,11 @@ enum Outbox {
 }
 
 fn tenant_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(table, col).to(Tenants::Table, Tenants::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
+    ForeignKey::create()
+        .from(table, col)
+        .to(Tenants::Table, Tenants::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -137,7 +141,9 @@ impl MigrationTrait for Migration {
                 .col(json_binary(FormVersions::Definition))
                 .col(string_len(FormVersions::Actor, 64))
                 .col(timestamp_with_time_zone(FormVersions::CreatedAt))
-                .primary_key(Index::create().col(FormVersions::TenantId).col(FormVersions::FormId).col(FormVersions::Version))
+                .primary_key(
+                    Index::create().col(FormVersions::TenantId).col(FormVersions::FormId).col(FormVersions::Version),
+                )
                 .foreign_key(&mut tenant_fk(FormVersions::Table, FormVersions::TenantId))
                 .to_owned(),
         )
@@ -214,7 +220,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("idx_tickets_secret").table(Tickets::Table).col(Tickets::SecretHash).unique().to_owned(),
+            Index::create()
+                .name("idx_tickets_secret")
+                .table(Tickets::Table)
+                .col(Tickets::SecretHash)
+                .unique()
+                .to_owned(),
         )
         .await?;
         m.create_table(
@@ -269,7 +280,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("idx_outbox_due").table(Outbox::Table).col(Outbox::SentAt).col(Outbox::DueAt).to_owned(),
+            Index::create()
+                .name("idx_outbox_due")
+                .table(Outbox::Table)
+                .col(Outbox::SentAt)
+                .col(Outbox::DueAt)
+                .to_owned(),
         )
         .await
     }

@@ -125,7 +125,10 @@ impl TenantStore<'_> {
                 }
                 report.removed.push(m.form_id.clone());
                 if !dry_run {
-                    self.delete::<form::Entity>().filter(form::Column::FormId.eq(m.form_id.as_str())).exec(&txn).await?;
+                    self.delete::<form::Entity>()
+                        .filter(form::Column::FormId.eq(m.form_id.as_str()))
+                        .exec(&txn)
+                        .await?;
                     self.audit_on(&txn, "form.remove", ("form", m.form_id.as_str()), serde_json::json!({})).await?;
                 }
             }

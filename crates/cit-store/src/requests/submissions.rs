@@ -5,8 +5,8 @@ use cit_core::forms::FormId;
 use cit_core::tickets::{Priority, TicketState};
 use cit_core::{Action, Role};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
@@ -376,4 +376,3 @@ impl TenantStore<'_> {
         Ok(n)
     }
 }
-

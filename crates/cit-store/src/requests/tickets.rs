@@ -5,8 +5,8 @@ use cit_core::Action;
 use cit_core::tickets::{self, Priority, TicketState};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
@@ -108,13 +108,11 @@ impl TenantStore<'_> {
         if let Some(now) = filter.overdue_at {
             let active = [TicketState::New, TicketState::Open, TicketState::Waiting].map(TicketState::as_str);
             q = q.filter(ticket::Column::State.is_in(active)).filter(
-                Condition::any()
-                    .add(ticket::Column::ResolutionDue.lt(now))
-                    .add(
-                        Condition::all()
-                            .add(ticket::Column::FirstResponseAt.is_null())
-                            .add(ticket::Column::FirstResponseDue.lt(now)),
-                    ),
+                Condition::any().add(ticket::Column::ResolutionDue.lt(now)).add(
+                    Condition::all()
+                        .add(ticket::Column::FirstResponseAt.is_null())
+                        .add(ticket::Column::FirstResponseDue.lt(now)),
+                ),
             );
         }
         let mut rows = q.all(&self.store().read).await?;
@@ -199,8 +197,11 @@ impl TenantStore<'_> {
             && to != current.state
         {
             let since = current.done_at().map(|d| now - d);
-            tickets::check_move(current.state, to, since, reopen_days)
-                .map_err(|e| StoreError::Invalid { field: "state", code: e.code, message: e.message })?;
+            tickets::check_move(current.state, to, since, reopen_days).map_err(|e| StoreError::Invalid {
+                field: "state",
+                code: e.code,
+                message: e.message,
+            })?;
             am.state = Set(to.as_str().to_owned());
             stamp(&mut am, to, now);
             changes.insert("state".into(), json!([current.state.as_str(), to.as_str()]));
@@ -229,11 +230,7 @@ impl TenantStore<'_> {
         }
         if !changes.is_empty() {
             am.updated_at = Set(now);
-            self.update::<ticket::Entity>()
-                .filter(ticket::Column::Id.eq(row.id))
-                .set(am)
-                .exec(&txn)
-                .await?;
+            self.update::<ticket::Entity>().filter(ticket::Column::Id.eq(row.id)).set(am).exec(&txn).await?;
             self.audit_on(&txn, "ticket.update", ("ticket", &number.to_string()), serde_json::Value::Object(changes))
                 .await?;
         }
