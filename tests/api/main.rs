@@ -7,6 +7,8 @@ mod auth;
 mod bad_input;
 mod cache;
 mod content;
+mod contract;
+mod cross_tenant;
 mod entries;
 mod graphql;
 mod media;

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod read_cache;
 pub mod render;
 pub mod requests;
+pub mod route_table;
 pub mod routes;
 pub mod security;
 pub mod settings;

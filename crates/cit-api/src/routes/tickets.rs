@@ -336,7 +336,7 @@ pub async fn update(
         due: None,
     };
     if let Some(Some(user)) = patch.assignee {
-        let staff = state.store.role_of(&t.id, cit_core::UserId(user)).await?;
+        let staff = state.store.role_of(&state.authentication()?, &t.id, cit_core::UserId(user)).await?;
         if !matches!(staff, Some(cit_core::Role::Operator | cit_core::Role::Editor | cit_core::Role::Admin)) {
             return Err(ApiError::Validation(vec![FieldError::new(
                 "assignee",

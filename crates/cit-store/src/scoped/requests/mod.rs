@@ -11,22 +11,8 @@ use cit_core::forms::Form;
 use cit_core::tickets::{Priority, TicketState};
 use serde_json::{Map, Value};
 
-use crate::entity::{form, form_version, outbox, submission, ticket, ticket_message};
-use crate::scoped::TenantOwned;
-
 pub use submissions::{NewSubmission, NewTicket, SubmissionPage};
 pub use tickets::{TicketFilter, TicketPage, TicketPatch};
-
-macro_rules! tenant_owned {
-    ($($entity:ident),*) => {$(
-        impl TenantOwned for $entity::Entity {
-            fn tenant_column() -> Self::Column {
-                $entity::Column::TenantId
-            }
-        }
-    )*};
-}
-tenant_owned!(form, form_version, submission, ticket, ticket_message, outbox);
 
 /// A form as stored: the checked form and its version.
 #[derive(Debug, Clone)]

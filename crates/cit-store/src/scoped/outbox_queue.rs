@@ -1,6 +1,7 @@
 //! The outbox: e-mails written in the same transaction as the change that causes them, sent by
 //! a worker on any node. A deliberate cross-tenant operation (the worker serves every tenant),
-//! behind the [`PlatformAction::SendMail`] capability.
+//! behind the [`PlatformAction::SendMail`] capability. It lives beside the scoped layer because
+//! its rows are written by the tenant's own transactions (see `requests`).
 //!
 //! A node claims a due row with one conditional UPDATE (`claimed_by`, `claimed_until`): only
 //! the node whose UPDATE matched sends it, so two nodes never send the same row; a node that
