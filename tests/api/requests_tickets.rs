@@ -154,7 +154,8 @@ async fn a_ticket_goes_from_request_to_resolution_with_its_thread_and_audit() {
     app.clock.advance(chrono::Duration::days(61));
     assert_eq!(app.get(&format!("/api/v1/t/lecce/tickets/by-secret/{secret}"), None).await.status, 404);
 
-    // Ticket 2 was never answered: long overdue now.
+    // Ticket 2 was never answered: long overdue now. (Months later: log in again.)
+    let operator = app.token_for("operatore@lecce.example", "member-password-1").await;
     let overdue = app.get("/api/v1/t/lecce/tickets?overdue=true", Some(&operator)).await;
     let numbers: Vec<i64> =
         overdue.body["data"].as_array().unwrap().iter().map(|t| t["number"].as_i64().unwrap()).collect();
