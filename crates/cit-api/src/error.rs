@@ -50,6 +50,9 @@ pub struct Problem {
 pub enum ApiError {
     #[error("the request body is not valid")]
     Validation(Vec<FieldError>),
+    /// A 422 with its own code (e.g. `consent_required`) and the fields it concerns.
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String, errors: Vec<FieldError> },
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
     #[error("the request body is larger than {limit} bytes")]
@@ -108,6 +111,7 @@ impl ApiError {
     fn code(&self) -> &str {
         match self {
             ApiError::Validation(_) => "validation_failed",
+            ApiError::Unprocessable { code, .. } => code,
             ApiError::BadRequest { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -128,7 +132,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let errors = match self {
-            ApiError::Validation(errors) | ApiError::Destructive(errors) => errors.clone(),
+            ApiError::Validation(errors) | ApiError::Destructive(errors) | ApiError::Unprocessable { errors, .. } => {
+                errors.clone()
+            }
             ApiError::Conflict { field: Some(field), detail, code } => {
                 vec![FieldError::new(*field, *code, detail.clone())]
             }
@@ -155,7 +161,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

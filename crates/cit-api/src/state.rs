@@ -31,6 +31,10 @@ pub struct AppState {
     pub read_cache: Arc<ReadCache>,
     /// Tells the other nodes (and this one) what changed.
     pub changes: Changes,
+    /// Signs fill tokens and derives ticket secrets.
+    pub request_keys: crate::requests::Keys,
+    /// Submissions per address and per tenant.
+    pub submit_limits: crate::requests::RateLimits,
 }
 
 pub type State = actix_web::web::Data<AppState>;
@@ -48,6 +52,10 @@ impl AppState {
         let changes = Changes::start(&store, lease, move |change| forget.forget(change));
         // Everything the store decides by time (expiry at use, timestamps) reads the same clock.
         let store = store.with_clock(clock.clone());
+        let request_keys = crate::requests::Keys::derive(&crate::security::signing_key(&settings)?);
+        let r = &settings.requests;
+        let submit_limits =
+            crate::requests::RateLimits::new(r.per_address, r.per_tenant, Duration::from_secs(r.window_secs.max(1)));
         Ok(Arc::new(Self {
             store,
             settings,
@@ -60,6 +68,8 @@ impl AppState {
             graphql: crate::graphql::SchemaCache::new(),
             read_cache,
             changes,
+            request_keys,
+            submit_limits,
         }))
     }
 

@@ -7,7 +7,9 @@ pub mod access;
 pub mod clock;
 pub mod content;
 pub mod error;
+pub mod forms;
 pub mod search;
+pub mod tickets;
 pub mod types;
 
 pub use access::{

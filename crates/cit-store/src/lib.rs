@@ -48,7 +48,7 @@ pub use content::{
 };
 pub use media::{MediaItem, NewMedia};
 pub use records::*;
-pub use scoped::TenantStore;
+pub use scoped::{TenantStore, outbox_queue as outbox, requests};
 
 /// What can go wrong in the store. The API maps each variant to one status in one place.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,7 @@
 //! Everything that belongs to one tenant, reached only through a [`TenantStore`].
 
+pub mod outbox_queue;
+pub mod requests;
 pub(crate) mod search_index;
 
 use cit_core::content::FieldName;
@@ -13,7 +15,8 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::entity::{
-    api_token, audit, content_type, content_type_version, entry, entry_revision, media, membership, user,
+    api_token, audit, content_type, content_type_version, entry, entry_revision, form, form_version, media, membership,
+    outbox, submission, ticket, ticket_message, user,
 };
 use crate::platform::insert_user;
 use crate::{ApiToken, AuditEntry, Backend, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
@@ -53,7 +56,13 @@ tenant_owned! {
         entry_revision => "entry_revisions",
         content_type => "content_types",
         content_type_version => "content_type_versions",
-        media => "media";
+        media => "media",
+        form => "forms",
+        form_version => "form_versions",
+        submission => "submissions",
+        ticket => "tickets",
+        ticket_message => "ticket_messages",
+        outbox => "outbox";
     tables: "search_documents", "search_fts";
 }
 
