@@ -30,6 +30,8 @@ pub struct SiteState {
     /// same `cache_ttl_secs` window that the API answers are kept for): a kept page is never
     /// older than a page rendered from the cached answers would be.
     pages: Mutex<HashMap<String, KeptPage>>,
+    /// Signs the CSRF tokens of the request forms.
+    pub csrf: crate::requests::csrf::CsrfKey,
 }
 
 struct KeptPage {
@@ -52,7 +54,9 @@ impl SiteState {
             Duration::from_secs(settings.api_timeout_secs),
         )?;
         let themes = Themes::scan(&settings.themes_dir);
+        let csrf = crate::requests::csrf::CsrfKey::new(settings.secret.as_deref());
         Ok(SiteState {
+            csrf,
             settings,
             api,
             themes: RwLock::new(Arc::new(themes)),
@@ -351,20 +355,12 @@ async fn render_page(req: HttpRequest, body: web::Bytes, state: Arc<SiteState>) 
     if rest.len() > 1 && rest.ends_with('/') {
         return redirect(&format!("{}{}", cx.base, rest.trim_end_matches('/')), StatusCode::MOVED_PERMANENTLY);
     }
+    // Contact, assistance, ticket and rating forms: never cached, CSRF-protected.
+    if let Some(resp) = crate::requests::handle(&cx, &req, &segments, &body).await {
+        return resp;
+    }
     let answer = if is_post {
-        match segments.as_slice() {
-            ["valutazione"] => {
-                let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-                let rating = form.get("rating").and_then(|r| r.parse::<u8>().ok()).filter(|r| (1..=5).contains(r));
-                let back = form
-                    .get("page")
-                    .filter(|p| p.starts_with('/') && !p.starts_with("//") && p.len() < 300)
-                    .cloned()
-                    .unwrap_or_else(|| "/".into());
-                pages::feedback_thanks(&cx, rating, &back)
-            }
-            _ => return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish(),
-        }
+        return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish();
     } else {
         route(&cx, &segments).await
     };
@@ -462,7 +458,7 @@ async fn chrome(cx: &Ctx, page: &Page, with_api: bool) -> Map<String, Value> {
     ctx
 }
 
-async fn respond(cx: &Ctx, answer: pages::PageResult) -> HttpResponse {
+pub(crate) async fn respond(cx: &Ctx, answer: pages::PageResult) -> HttpResponse {
     match answer {
         Ok(Answer::Redirect(path)) => redirect(&format!("{}{}", cx.base, path), StatusCode::MOVED_PERMANENTLY),
         Ok(Answer::Document { content_type, body }) => {
