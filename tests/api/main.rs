@@ -12,5 +12,8 @@ mod graphql;
 mod media;
 mod operations;
 mod people;
+mod requests;
+mod requests_mail;
+mod requests_tickets;
 mod search;
 mod tenancy;

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::graphql::http as graphql;
-use crate::routes::{auth, content_types, entries, media, members, ops, search, tenants, tokens};
+use crate::routes::{auth, content_types, entries, forms, media, members, ops, search, tenants, tickets, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,9 @@ use crate::routes::{auth, content_types, entries, media, members, ops, search, t
         entries::revisions, entries::diff, entries::restore,
         search::search,
         media::upload, media::list, media::get_one, media::file, media::remove,
+        forms::list, forms::get_one, forms::submit, forms::by_secret, forms::reply_by_secret,
+        tickets::list, tickets::export_csv, tickets::get_one, tickets::update, tickets::add_message,
+        tickets::submissions, tickets::submission,
         graphql::post, graphql::get,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
@@ -35,6 +38,7 @@ use crate::routes::{auth, content_types, entries, media, members, ops, search, t
         (name = "tokens", description = "API tokens of a tenant"),
         (name = "content", description = "Content types and entries"),
         (name = "media", description = "The media library"),
+        (name = "requests", description = "Forms, submissions and assistance tickets"),
         (name = "graphql", description = "GraphQL: a typed schema per tenant generated from its content types"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -118,17 +118,7 @@ impl Jwt {
     /// The key from the settings, or in development one generated once and kept in
     /// `<data_dir>/jwt.key`. Production refuses to start without a configured key.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let secret = match (&settings.jwt_secret, settings.mode) {
-            (Some(s), _) => s.expose().as_bytes().to_vec(),
-            (None, Mode::Production) => {
-                anyhow::bail!("CIT_JWT_SECRET is required in production mode")
-            }
-            (None, Mode::Development) => load_or_create_key(&settings.data_dir.join("jwt.key"))?,
-        };
-        if secret.len() < 32 {
-            anyhow::bail!("the JWT secret must be at least 32 bytes long");
-        }
-        Ok(Self::new(&secret, settings.access_token_ttl_secs))
+        Ok(Self::new(&signing_key(settings)?, settings.access_token_ttl_secs))
     }
 
     pub fn issue(&self, user: UserId, session: SessionId) -> anyhow::Result<String> {
@@ -149,6 +139,22 @@ impl Jwt {
     pub fn verify(&self, token: &str) -> Option<Claims> {
         decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
     }
+}
+
+/// The server's signing key: `CIT_JWT_SECRET`, or in development one generated once and kept in
+/// `<data_dir>/jwt.key`. Access tokens, form tokens and ticket secrets are derived from it.
+pub fn signing_key(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+        let secret = match (&settings.jwt_secret, settings.mode) {
+            (Some(s), _) => s.expose().as_bytes().to_vec(),
+            (None, Mode::Production) => {
+                anyhow::bail!("CIT_JWT_SECRET is required in production mode")
+            }
+            (None, Mode::Development) => load_or_create_key(&settings.data_dir.join("jwt.key"))?,
+        };
+        if secret.len() < 32 {
+            anyhow::bail!("the JWT secret must be at least 32 bytes long");
+        }
+        Ok(secret)
 }
 
 fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -151,6 +151,10 @@ pub struct Settings {
     pub media: crate::media::MediaSettings,
     /// The read cache.
     pub cache: CacheSettings,
+    /// Forms, submissions, tickets (`CIT_REQUESTS__…`).
+    pub requests: crate::requests::RequestSettings,
+    /// Outgoing e-mail (`CIT_MAIL__…`).
+    pub mail: crate::mail::MailSettings,
 }
 
 impl Default for Settings {
@@ -181,6 +185,8 @@ impl Default for Settings {
                 max_bytes: 32 * 1024 * 1024,
                 lease_ms: cit_store::changes::LEASE.as_millis() as u64,
             },
+            requests: crate::requests::RequestSettings::default(),
+            mail: crate::mail::MailSettings::default(),
         }
     }
 }

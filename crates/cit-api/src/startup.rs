@@ -26,6 +26,8 @@ pub struct Application {
     server: Server,
     state: Arc<AppState>,
     scheduler: Option<tokio::task::JoinHandle<()>>,
+    /// The outbox worker and the retention job.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Connects to the configured database and applies pending migrations.
@@ -119,6 +121,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(content_types::put_one)
         .service(content_types::delete_one)
         .service(search::search)
+        .service(forms::list)
+        .service(forms::get_one)
+        .service(forms::submit)
+        .service(forms::by_secret)
+        .service(forms::reply_by_secret)
+        .service(tickets::list)
+        .service(tickets::export_csv)
+        .service(tickets::get_one)
+        .service(tickets::update)
+        .service(tickets::add_message)
+        .service(tickets::submissions)
+        .service(tickets::submission)
         .service(media::upload)
         .service(media::list)
         .service(media::file)
@@ -193,7 +207,10 @@ impl Application {
                 }
             })
         });
-        Ok(Self { port, server, state, scheduler })
+        let mut background = Vec::new();
+        background.extend(crate::mail::worker::spawn(state.clone())?);
+        background.extend(crate::requests::retention::spawn(state.clone()));
+        Ok(Self { port, server, state, scheduler, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -213,6 +230,9 @@ impl Application {
         let result = self.server.await;
         if let Some(s) = self.scheduler {
             s.abort();
+        }
+        for task in self.background {
+            task.abort();
         }
         result
     }

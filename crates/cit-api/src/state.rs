@@ -31,6 +31,10 @@ pub struct AppState {
     pub read_cache: Arc<ReadCache>,
     /// Tells the other nodes (and this one) what changed.
     pub changes: Changes,
+    /// Signs fill tokens and derives ticket secrets.
+    pub request_keys: crate::requests::Keys,
+    /// Submissions per address and per tenant.
+    pub submit_limits: crate::requests::RateLimits,
 }
 
 pub type State = actix_web::web::Data<AppState>;
@@ -46,6 +50,10 @@ impl AppState {
         let forget = read_cache.clone();
         let lease = Duration::from_millis(settings.cache.lease_ms);
         let changes = Changes::start(&store, lease, move |change| forget.forget(change));
+        let request_keys = crate::requests::Keys::derive(&crate::security::signing_key(&settings)?);
+        let r = &settings.requests;
+        let submit_limits =
+            crate::requests::RateLimits::new(r.per_address, r.per_tenant, Duration::from_secs(r.window_secs.max(1)));
         Ok(Arc::new(Self {
             store,
             settings,
@@ -58,6 +66,8 @@ impl AppState {
             graphql: crate::graphql::SchemaCache::new(),
             read_cache,
             changes,
+            request_keys,
+            submit_limits,
         }))
     }
 

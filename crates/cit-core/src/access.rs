@@ -13,6 +13,8 @@ use crate::types::{ApiTokenId, TenantId, UserId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Answers requests from the territory (submissions, tickets); no content rights.
+    Operator,
     /// Reads the reserved area.
     Member,
     /// Writes drafts; cannot publish.
@@ -24,7 +26,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Editor, Role::Author, Role::Member];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Editor, Role::Author, Role::Member, Role::Operator];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -32,6 +34,7 @@ impl Role {
             Role::Editor => "editor",
             Role::Author => "author",
             Role::Member => "member",
+            Role::Operator => "operator",
         }
     }
 
@@ -39,7 +42,7 @@ impl Role {
         Self::ALL
             .into_iter()
             .find(|r| r.as_str() == raw)
-            .ok_or_else(|| InvalidInput::new("invalid_role", "a role is one of admin, editor, author, member"))
+            .ok_or_else(|| InvalidInput::new("invalid_role", "a role is one of admin, editor, author, member, operator"))
     }
 }
 
@@ -161,6 +164,12 @@ pub enum Action {
     ViewAudit,
     /// Change the tenant's content types.
     ManageSchema,
+    /// Read the tenant's forms and send a submission, follow a ticket by its secret: anybody.
+    SubmitRequest,
+    /// Read submissions and tickets (operators, editors, admins).
+    ReadRequests,
+    /// Answer and change tickets (operators, editors, admins).
+    AnswerRequests,
 }
 
 /// What the permission check needs to know about the tenant.
@@ -200,6 +209,7 @@ pub fn authorize(actor: &Actor, tenant: TenantFacts<'_>, action: Action) -> Resu
         Actor::System => true,
         Actor::User { platform_admin: true, .. } => true,
         _ if tenant.disabled => return Err(AccessDenied::TenantDisabled),
+        _ if action == Action::SubmitRequest => true,
         Actor::Anonymous => {
             return if action == Action::ReadPublished && tenant.public_read {
                 Ok(grant(actor, tenant.id, action))
@@ -217,7 +227,10 @@ pub fn authorize(actor: &Actor, tenant: TenantFacts<'_>, action: Action) -> Resu
                     | Action::ManageMembers
                     | Action::ManageTokens
                     | Action::ViewAudit
-                    | Action::ManageSchema => false,
+                    | Action::ManageSchema
+                    | Action::SubmitRequest
+                    | Action::ReadRequests
+                    | Action::AnswerRequests => false,
                 }
         }
         Actor::User { role: None, .. } => action == Action::ReadPublished && tenant.public_read,
@@ -227,6 +240,10 @@ pub fn authorize(actor: &Actor, tenant: TenantFacts<'_>, action: Action) -> Resu
             Action::PublishContent => *role >= Role::Editor,
             Action::ManageMembers | Action::ManageTokens | Action::ViewAudit | Action::ManageSchema => {
                 *role == Role::Admin
+            }
+            Action::SubmitRequest => true,
+            Action::ReadRequests | Action::AnswerRequests => {
+                matches!(role, Role::Operator | Role::Editor | Role::Admin)
             }
         },
     };
@@ -246,6 +263,10 @@ pub enum PlatformAction {
     ManageUsers,
     /// Publish and unpublish scheduled entries in every tenant: the server itself only.
     RunScheduler,
+    /// Send the e-mails waiting in every tenant's outbox: the server itself only.
+    SendMail,
+    /// Anonymise submissions past their form's retention, in every tenant: the server itself only.
+    ApplyRetention,
 }
 
 /// Proof that an actor may do a platform action. Only [`authorize_platform`] makes one.
@@ -267,7 +288,9 @@ impl PlatformAccess {
 pub fn authorize_platform(actor: &Actor, action: PlatformAction) -> Result<PlatformAccess, AccessDenied> {
     match actor {
         Actor::System => Ok(PlatformAccess { action, actor: actor.audit_name() }),
-        _ if action == PlatformAction::RunScheduler => Err(AccessDenied::Forbidden),
+        _ if matches!(action, PlatformAction::RunScheduler | PlatformAction::SendMail | PlatformAction::ApplyRetention) => {
+            Err(AccessDenied::Forbidden)
+        }
         Actor::User { platform_admin: true, .. } => Ok(PlatformAccess { action, actor: actor.audit_name() }),
         Actor::Anonymous => Err(AccessDenied::Unauthenticated),
         Actor::User { .. } | Actor::Token { .. } => Err(AccessDenied::Forbidden),
@@ -317,6 +340,28 @@ mod tests {
                 assert_eq!(authorize(&user(Some(role)), facts(&t), action).is_ok(), ok, "{role} {action:?}");
             }
         }
+    }
+
+    #[test]
+    fn operators_answer_requests_and_touch_no_content() {
+        let t = lecce();
+        let op = user(Some(Role::Operator));
+        for action in [Action::ReadRequests, Action::AnswerRequests, Action::SubmitRequest] {
+            assert!(authorize(&op, facts(&t), action).is_ok(), "{action:?}");
+        }
+        for action in [Action::ReadDrafts, Action::WriteContent, Action::PublishContent, Action::ManageSchema] {
+            assert_eq!(authorize(&op, facts(&t), action).err(), Some(AccessDenied::Forbidden), "{action:?}");
+        }
+        for role in [Role::Member, Role::Author] {
+            assert!(authorize(&user(Some(role)), facts(&t), Action::ReadRequests).is_err());
+        }
+        assert!(authorize(&user(Some(Role::Editor)), facts(&t), Action::AnswerRequests).is_ok());
+        assert!(authorize(&token(lecce(), &[Scope::Write]), facts(&t), Action::ReadRequests).is_err());
+        let private = TenantFacts { public_read: false, ..facts(&t) };
+        assert!(authorize(&Actor::Anonymous, private, Action::SubmitRequest).is_ok());
+        assert!(authorize(&Actor::Anonymous, facts(&t), Action::ReadRequests).is_err());
+        let off = TenantFacts { disabled: true, ..facts(&t) };
+        assert!(authorize(&Actor::Anonymous, off, Action::SubmitRequest).is_err());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 pub mod access;
 pub mod content;
 pub mod error;
+pub mod forms;
 pub mod search;
+pub mod tickets;
 pub mod types;
 
 pub use access::{

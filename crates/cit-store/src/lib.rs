@@ -9,8 +9,10 @@ pub mod content;
 mod entity;
 mod media;
 mod migration;
+pub mod outbox;
 mod platform;
 mod records;
+pub mod requests;
 mod scoped;
 mod sessions;
 

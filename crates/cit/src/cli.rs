@@ -292,11 +292,19 @@ pub async fn run(cli: Cli) -> CliResult {
         }
         Command::Schema(SchemaCmd::Check { files }) => {
             let types = crate::schema::load(&files)?;
+            let forms = crate::schema::load_forms(&files)?;
             println!(
                 "ok: {} content type(s): {}",
                 types.len(),
                 types.iter().map(|t| t.id.to_string()).collect::<Vec<_>>().join(", ")
             );
+            if !forms.is_empty() {
+                println!(
+                    "ok: {} form(s): {}",
+                    forms.len(),
+                    forms.iter().map(|f| f.id.to_string()).collect::<Vec<_>>().join(", ")
+                );
+            }
             Ok(())
         }
         Command::Schema(SchemaCmd::Apply { tenant, all_tenants, force, prune, dry_run, files }) => {

@@ -110,9 +110,11 @@ async fn ensure_admin(store: &cit_store::Store, settings: &Settings) -> CliResul
 /// The CIT preset and the demo content in every partner; what is there already stays.
 pub async fn load_content(store: &cit_store::Store) -> CliResult {
     let types = crate::schema::preset()?;
+    let forms = crate::schema::preset_forms()?;
     for (id, _, _) in PARTNERS {
         let tenant = TenantId::parse(id).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
         let report = crate::schema::apply_to(store, &tenant, &types, false, false, false).await?;
+        crate::schema::apply_forms_to(store, &tenant, &forms, false, false).await?;
         let mut created =
             crate::seed::seed(store, &tenant, &types, "demo/content/common.toml", crate::seed::COMMON).await?;
         if let Some(text) = crate::seed::partner_content(id) {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use cit_core::content::{ContentType, SchemaFile};
+use cit_core::forms::{Form, parse_forms};
 use cit_core::{Action, Actor, PlatformAction, TenantId, authorize, authorize_platform};
 use cit_store::{ApplyReport, Store, StoreError};
 
@@ -13,8 +14,35 @@ use crate::cli::{CliResult, Failure};
 /// The CIT preset, built into the binary so `cit demo` works from anywhere.
 pub const CIT_PRESET: &str = include_str!("../../../schema/presets/cit.toml");
 
-/// Reads and merges schema files in order, then checks the result.
+/// Reads and merges schema files in order, then checks the result (types and forms).
 pub fn load(files: &[PathBuf]) -> CliResult<Vec<ContentType>> {
+    let merged = merged(files)?;
+    forms_of(&merged)?;
+    checked(&merged)
+}
+
+/// The forms of the merged files, checked.
+pub fn load_forms(files: &[PathBuf]) -> CliResult<Vec<Form>> {
+    forms_of(&merged(files)?)
+}
+
+fn forms_of(file: &SchemaFile) -> CliResult<Vec<Form>> {
+    parse_forms(&file.forms).map_err(|errors| {
+        Failure::Usage(format!(
+            "the forms are not valid:\n{}",
+            errors.iter().map(|e| format!("  {}", e.message)).collect::<Vec<_>>().join("\n")
+        ))
+    })
+}
+
+/// The preset's forms.
+pub fn preset_forms() -> CliResult<Vec<Form>> {
+    let file =
+        SchemaFile::parse_toml(CIT_PRESET).map_err(|e| Failure::Other(anyhow::anyhow!("the built-in preset: {e}")))?;
+    forms_of(&file)
+}
+
+fn merged(files: &[PathBuf]) -> CliResult<SchemaFile> {
     if files.is_empty() {
         return Err(Failure::Usage("give at least one schema file, e.g. schema/presets/cit.toml".into()));
     }
@@ -25,7 +53,7 @@ pub fn load(files: &[PathBuf]) -> CliResult<Vec<ContentType>> {
         let file = SchemaFile::parse_toml(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
         merged = merged.merge(file);
     }
-    checked(&merged)
+    Ok(merged)
 }
 
 pub fn checked(file: &SchemaFile) -> CliResult<Vec<ContentType>> {
@@ -56,6 +84,29 @@ pub fn print_report(tenant: &TenantId, report: &ApplyReport, dry_run: bool) {
             if c.loses_data() { format!("   ({} entries hold data)", c.affected_entries) } else { String::new() };
         println!("  {}{note}", c.change);
     }
+}
+
+/// Applies `forms` to one tenant as the operator (only adds and changes; never removes unless `prune`).
+pub async fn apply_forms_to(
+    store: &Store,
+    tenant: &TenantId,
+    forms: &[Form],
+    prune: bool,
+    dry_run: bool,
+) -> CliResult<()> {
+    let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
+    let access = authorize(&Actor::System, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
+    let report = store.scoped(&access).apply_forms(forms, prune, dry_run).await?;
+    if !report.is_empty() {
+        let verb = if dry_run { "would" } else { "did" };
+        println!(
+            "{tenant}: forms: {verb} add [{}], change [{}], remove [{}]",
+            report.added.join(", "),
+            report.changed.join(", "),
+            report.removed.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Applies `types` to one tenant as the operator.
@@ -92,6 +143,7 @@ pub async fn apply(
     dry_run: bool,
 ) -> CliResult<Vec<TenantId>> {
     let types = load(files)?;
+    let forms = load_forms(files)?;
     let tenants: Vec<TenantId> = match (tenant, all) {
         (Some(t), false) => vec![TenantId::parse(&t).map_err(|_| Failure::NotFound(format!("tenant {t} not found")))?],
         (None, true) => {
@@ -106,6 +158,7 @@ pub async fn apply(
     for tenant in &tenants {
         let report = apply_to(store, tenant, &types, prune, force, dry_run).await?;
         print_report(tenant, &report, dry_run);
+        apply_forms_to(store, tenant, &forms, prune, dry_run).await?;
         if report.applied {
             changed.push(tenant.clone());
         }

@@ -3,11 +3,13 @@
 pub mod auth;
 pub mod content_types;
 pub mod entries;
+pub mod forms;
 pub mod media;
 pub mod members;
 pub mod ops;
 pub mod search;
 pub mod tenants;
+pub mod tickets;
 pub mod tokens;
 
 use serde::Serialize;

@@ -31,6 +31,9 @@ pub struct FieldName(String);
 pub struct SchemaFile {
     #[serde(default)]
     pub types: BTreeMap<String, ContentTypeDef>,
+    /// `[forms.<id>]` tables: what the public may send (see [`crate::forms`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub forms: BTreeMap<String, crate::forms::FormDef>,
 }
 
 /// A content type as written by people. Unknown keys are refused.
@@ -334,7 +337,7 @@ const DEFAULT_SLUG_FROM: &str = "title";
 
 impl Field {
     /// Checks one field definition; `place` is where it is ("types.notizia.fields[2]").
-    fn parse(def: &FieldDef, place: &str) -> Result<Field, Vec<InvalidInput>> {
+    pub(crate) fn parse(def: &FieldDef, place: &str) -> Result<Field, Vec<InvalidInput>> {
         let mut errors = Vec::new();
         let name = FieldName::parse(&def.name).map_err(|e| errors.push(at(&format!("{place}.name"), e))).ok();
         let kind = def.kind.as_str();
@@ -719,6 +722,8 @@ impl SchemaFile {
                 Entry::Occupied(mut slot) => merge_type(slot.get_mut(), theirs),
             }
         }
+        // A form is replaced whole by a later file.
+        self.forms.extend(other.forms);
         self
     }
 

@@ -8,6 +8,7 @@ mod m20261126_000002_content;
 mod m20261126_000003_search;
 mod m20261126_000004_media;
 mod m20261127_000005_search_by_tenant;
+mod m20261201_000006_requests;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_search::Migration),
             Box::new(m20261126_000004_media::Migration),
             Box::new(m20261127_000005_search_by_tenant::Migration),
+            Box::new(m20261201_000006_requests::Migration),
         ]
     }
 }

@@ -1,0 +1,47 @@
+//! The retention job: anonymises the submissions older than their form's retention period
+//! (GDPR storage limitation). Each run is audited in the tenant's log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cit_core::{Action, Actor, PlatformAction, authorize, authorize_platform};
+
+use crate::state::AppState;
+
+/// One pass over every tenant and form; returns how many submissions were anonymised.
+pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
+    let platform = authorize_platform(&Actor::System, PlatformAction::ManageTenants)?;
+    let now = state.clock.now();
+    let mut total = 0;
+    for tenant in state.store.list_tenants(&platform).await? {
+        let access = authorize(&Actor::System, tenant.facts(), Action::ManageSchema)?;
+        let scoped = state.store.scoped(&access);
+        for stored in scoped.forms().await? {
+            let days = i64::from(stored.form.retention_days);
+            let before = now - chrono::Duration::days(days);
+            let n = scoped.anonymise_submissions(stored.form.id.as_str(), before).await?;
+            if n > 0 {
+                tracing::info!(tenant = %tenant.id, form = %stored.form.id, anonymised = n, "retention");
+            }
+            total += n;
+        }
+    }
+    Ok(total)
+}
+
+/// Starts the job, unless `requests.retention_interval_secs` is 0.
+pub fn spawn(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> {
+    let every = state.settings.requests.retention_interval_secs;
+    (every > 0).then(|| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(every));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = run_once(&state).await {
+                    tracing::warn!(error = format!("{e:#}"), "retention pass failed; retrying at the next tick");
+                }
+            }
+        })
+    })
+}

@@ -1,0 +1,139 @@
+//! Requests from the territory: forms (stored per tenant, versioned like content types),
+//! submissions, assistance tickets with their thread, and the retention of submissions.
+//! Every row is read and written through the tenant's [`TenantStore`].
+
+mod forms;
+mod submissions;
+mod tickets;
+
+use chrono::{DateTime, Utc};
+use cit_core::forms::Form;
+use cit_core::tickets::{Priority, TicketState};
+use serde_json::{Map, Value};
+
+use crate::entity::{form, form_version, outbox, submission, ticket, ticket_message};
+use crate::scoped::TenantOwned;
+
+pub use submissions::{NewSubmission, NewTicket, SubmissionPage};
+pub use tickets::{TicketFilter, TicketPage, TicketPatch};
+
+macro_rules! tenant_owned {
+    ($($entity:ident),*) => {$(
+        impl TenantOwned for $entity::Entity {
+            fn tenant_column() -> Self::Column {
+                $entity::Column::TenantId
+            }
+        }
+    )*};
+}
+tenant_owned!(form, form_version, submission, ticket, ticket_message, outbox);
+
+/// A form as stored: the checked form and its version.
+#[derive(Debug, Clone)]
+pub struct StoredForm {
+    pub form: Form,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A message the outbox will send: written in the same transaction as what caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutMail {
+    /// What kind of message, for logs and tests: `submission_received`, `ticket_reply`, …
+    pub kind: &'static str,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A stored submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub id: uuid::Uuid,
+    pub form: String,
+    pub form_version: i32,
+    pub data: Map<String, Value>,
+    pub consent_version: Option<String>,
+    pub servizio: Option<String>,
+    pub ente: Option<String>,
+    pub page: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub anonymised_at: Option<DateTime<Utc>>,
+    /// The ticket it opened, by number.
+    pub ticket: Option<i64>,
+}
+
+/// A stored ticket, without its thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub id: uuid::Uuid,
+    pub number: i64,
+    pub submission: uuid::Uuid,
+    pub subject: String,
+    pub state: TicketState,
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub ente: Option<String>,
+    pub assignee: Option<uuid::Uuid>,
+    pub requester_name: String,
+    pub requester_email: Option<String>,
+    pub first_response_due: DateTime<Utc>,
+    pub resolution_due: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Ticket {
+    /// When it was last resolved or closed, for the reopen window.
+    pub fn done_at(&self) -> Option<DateTime<Utc>> {
+        self.closed_at.or(self.resolved_at)
+    }
+    pub fn sla(&self) -> cit_core::tickets::SlaFacts {
+        cit_core::tickets::SlaFacts {
+            state: self.state,
+            first_response_due: self.first_response_due,
+            resolution_due: self.resolution_due,
+            first_response_at: self.first_response_at,
+        }
+    }
+}
+
+/// Who wrote a message of a ticket's thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Requester,
+    Staff,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Requester => "requester",
+            Author::Staff => "staff",
+        }
+    }
+}
+
+/// One message of a ticket's thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketMessage {
+    pub id: uuid::Uuid,
+    pub author: Author,
+    pub author_name: String,
+    pub author_user: Option<uuid::Uuid>,
+    pub body: String,
+    /// An internal note: staff only, never shown to the requester.
+    pub internal: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A ticket with its thread (and, for staff, its audit trail).
+#[derive(Debug, Clone)]
+pub struct TicketThread {
+    pub ticket: Ticket,
+    pub messages: Vec<TicketMessage>,
+    pub audit: Vec<crate::AuditEntry>,
+}
