@@ -9,6 +9,7 @@ use super::client;
 use super::forms::{self, FieldErrors, FormView, Posted};
 use super::{Outcome, Visitor, crumbs, refusal_message};
 use crate::api::ApiError;
+use crate::api::types::{Ente, Servizio};
 use crate::pages::{Answer, Ctx, Page, SiteError};
 
 /// The service a request is about.
@@ -43,8 +44,8 @@ pub async fn assistance(cx: &Ctx, visitor: &mut Visitor, posted: Option<&Posted>
     }
     .filter(|s| !s.is_empty());
     let servizio = match slug {
-        Some(s) => match cx.entry("servizio", &s, "").await {
-            Ok(v) => Some(v),
+        Some(s) => match cx.entry::<Servizio>("servizio", &s, "").await {
+            Ok(v) => serde_json::to_value(v).ok(),
             Err(SiteError::NotFound) => None,
             Err(e) => return Err(e),
         },
@@ -88,12 +89,15 @@ async fn run(
     action: String,
 ) -> Result<Outcome, SiteError> {
     let enti = if form.links.ente {
-        cx.list(
+        cx.list::<Ente>(
             "ente",
             vec![("sort".into(), "title".into()), ("limit".into(), "100".into()), ("fields".into(), "title".into())],
         )
         .await?
         .items
+        .into_iter()
+        .filter_map(|e| serde_json::to_value(e).ok())
+        .collect()
     } else {
         Vec::new()
     };

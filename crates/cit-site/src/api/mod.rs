@@ -10,6 +10,8 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, HeaderValue, IF_NONE_MATCH};
 use serde_json::Value;
 
+pub mod types;
+
 /// Why the API gave no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
