@@ -1,5 +1,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cit_api::clock::Clock;
 use cit_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, spawn_app, spawn_app_with};
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
@@ -188,4 +189,35 @@ async fn the_login_limiter_answers_429_with_retry_after() {
     let by_address = app.login("another@cit.test", "wrong-password").await;
     assert_eq!(by_address.status, 429);
     assert!(by_address.header("retry-after").is_some());
+}
+
+/// Expiry is checked at every use, against the server's clock: the token works up to its
+/// `expires_at` and is refused from the moment the clock passes it, without a restart.
+#[tokio::test]
+async fn an_api_token_is_refused_at_use_once_its_expiry_passes() {
+    let app = spawn_app().await;
+    let root = app.admin_token().await;
+    assert_eq!(app.create_tenant(&root, "lecce").await.status, 201);
+    // Private, so a 200 proves the token was accepted (an anonymous read would be 401).
+    assert_eq!(app.patch("/api/v1/tenants/lecce", Some(&root), json!({"public_read": false})).await.status, 200);
+    let expires = app.clock.now() + chrono::Duration::hours(1);
+    let created = app
+        .post(
+            "/api/v1/t/lecce/tokens",
+            Some(&root),
+            json!({"name": "kiosk", "scopes": ["read"], "expires_at": expires}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let token = created.body["token"].as_str().expect("the secret is shown once").to_owned();
+
+    assert_eq!(app.get("/api/v1/t/lecce", Some(&token)).await.status, 200, "valid now");
+    app.clock.set(expires - chrono::Duration::seconds(1));
+    assert_eq!(app.get("/api/v1/t/lecce", Some(&token)).await.status, 200, "valid one second before expiry");
+
+    app.clock.set(expires + chrono::Duration::seconds(1));
+    let refused = app.get("/api/v1/t/lecce", Some(&token)).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    assert_eq!(refused.code(), "invalid_token");
+    assert_eq!(app.get("/api/v1/t/lecce", None).await.status, 401, "the tenant is still private");
 }

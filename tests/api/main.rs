@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod cache;
 mod content;
+mod contract;
 mod cross_tenant;
 mod entries;
 mod graphql;

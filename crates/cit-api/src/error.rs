@@ -63,6 +63,8 @@ pub enum ApiError {
     TenantDisabled,
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("this path answers only {allow}")]
+    MethodNotAllowed { allow: String },
     #[error("{detail}")]
     Conflict { code: &'static str, field: Option<&'static str>, detail: String },
     #[error("the change would lose data in existing entries; nothing was changed (add ?force=true to apply it anyway)")]
@@ -112,6 +114,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::TenantDisabled => "tenant_disabled",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::Destructive(_) => "destructive_change",
             ApiError::Stale => "stale",
@@ -158,6 +161,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::TenantDisabled => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::Destructive(_) | ApiError::Stale => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -177,6 +181,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unauthenticated { .. } => {
                 res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }
@@ -212,7 +219,11 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Destructive(changes) => ApiError::destructive(&changes),
             StoreError::Stale => ApiError::Stale,
-            StoreError::WrongCapability | StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(e),
+            StoreError::WrongCapability
+            | StoreError::Corrupt(_)
+            | StoreError::InvalidUrl(_)
+            | StoreError::Io { .. }
+            | StoreError::Db(_) => ApiError::internal(e),
         }
     }
 }

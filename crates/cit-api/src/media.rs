@@ -324,6 +324,37 @@ pub fn render_variant(bytes: &[u8], spec: VariantSpec) -> anyhow::Result<Vec<u8>
     Ok(out.into_inner())
 }
 
+/// Deletes the bytes at `key`. The caller's answer no longer depends on it (the catalogue
+/// already says the file is gone, or refused it), so a failure is not returned: it is logged
+/// with the key, so that bytes left behind are seen and can be removed.
+pub async fn discard(storage: &dyn ObjectStore, key: &ObjectPath) {
+    use object_store::ObjectStoreExt;
+    match storage.delete(key).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+        Err(e) => tracing::error!(key = %key, error = %e, "cannot delete media bytes; they stay behind"),
+    }
+}
+
+/// Deletes every object under `prefix` (a file and its variants), logging what it cannot list
+/// or delete (see [`discard`]).
+pub async fn discard_all(storage: &dyn ObjectStore, prefix: &ObjectPath) {
+    use futures_util::StreamExt;
+    let mut listing = storage.list(Some(prefix));
+    while let Some(found) = listing.next().await {
+        match found {
+            Ok(meta) => discard(storage, &meta.location).await,
+            Err(e) => tracing::error!(prefix = %prefix, error = %e, "cannot list media bytes to delete"),
+        }
+    }
+}
+
+/// The first `n` hex digits of a stored SHA-256, for ETags. Total on any stored text: a value
+/// that is short or not hex (changed behind cit's back) gives fewer digits, never a panic or a
+/// character a header cannot hold.
+pub fn hash_prefix(sha256: &str, n: usize) -> String {
+    sha256.chars().filter(char::is_ascii_hexdigit).take(n).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -345,5 +376,14 @@ mod tests {
         assert!(svg_is_active(b"<svg onload=\"alert(1)\"></svg>"));
         assert!(svg_is_active(b"<svg><a href=\"javascript:alert(1)\">x</a></svg>"));
         assert!(!svg_is_active(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><circle r=\"4\"/></svg>"));
+    }
+
+    #[test]
+    fn hash_prefixes_are_total_on_bad_stored_values() {
+        let sha = "ab".repeat(32);
+        assert_eq!(hash_prefix(&sha, 16), "ab".repeat(8));
+        assert_eq!(hash_prefix("abc", 16), "abc", "short: what there is");
+        assert_eq!(hash_prefix("é\"x1\r\nf", 16), "1f", "no character a header cannot hold");
+        assert_eq!(hash_prefix("", 32), "");
     }
 }

@@ -1,7 +1,11 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations. `cit openapi` prints it and
 //! CI compares it with the committed `openapi/openapi.json`.
 
+use utoipa::openapi::content::Content;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::graphql::http as graphql;
@@ -30,7 +34,7 @@ use crate::routes::{auth, content_types, entries, forms, media, members, ops, se
         graphql::post, graphql::get,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemAnswers),
     tags(
         (name = "auth", description = "Log in, refresh, log out"),
         (name = "tenants", description = "Tenants and users (platform admins)"),
@@ -44,6 +48,8 @@ use crate::routes::{auth, content_types, entries, forms, media, members, ops, se
     )
 )]
 pub struct ApiDoc;
+
+const PROBLEM_JSON: &str = "application/problem+json";
 
 struct BearerAuth;
 
@@ -62,9 +68,198 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Adds to every operation the problem answers that follow from what it is, so handlers list only
+/// what is their own: a JSON body can be malformed (400), too large (413), of another media type
+/// (415) or invalid (422); a multipart body can be broken (400) or too large (413); query
+/// parameters can be invalid (400); a bearer token can be invalid or expired (401) and a caller
+/// can lack the right (403); a path names something that may not exist (404). What a handler
+/// already declares stays as it is.
+struct ProblemAnswers;
+
+const JSON_BODY: &[(u16, &str)] = &[
+    (400, "The body is not valid JSON (`malformed_json`)."),
+    (413, "The body is larger than the server accepts (`payload_too_large`)."),
+    (415, "The body is not `application/json` (`unsupported_media_type`)."),
+    (422, "A field is missing, unknown or not valid (`validation_failed`, with `errors[].field`)."),
+];
+const MULTIPART_BODY: &[(u16, &str)] = &[
+    (400, "The body is not a readable multipart form (`bad_multipart`)."),
+    (413, "The file or a field is larger than the server accepts (`payload_too_large`)."),
+    (422, "A part is missing, unknown or not valid (`validation_failed`, with `errors[].field`)."),
+];
+const QUERY: (u16, &str) = (400, "A query parameter is not valid (`invalid_query`).");
+const UNAUTHENTICATED: (u16, &str) =
+    (401, "No token, or the token is invalid, expired or revoked (`unauthenticated`, `invalid_token`).");
+const BAD_TOKEN: (u16, &str) = (401, "The token presented is invalid, expired or revoked (`invalid_token`).");
+const FORBIDDEN: (u16, &str) =
+    (403, "The caller may not do this (`forbidden`), or the tenant is disabled (`tenant_disabled`).");
+const TENANT_FORBIDDEN: (u16, &str) = (
+    403,
+    "The tenant is not readable without a token or this one lacks the right (`forbidden`), or it is disabled (`tenant_disabled`).",
+);
+const NOT_FOUND: (u16, &str) = (404, "Nothing answers to this path (`not_found`).");
+
+impl Modify for ProblemAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let tenant_scoped = path.starts_with("/api/v1/t/{tenant}");
+            let has_path_params = path.contains('{');
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut add: Vec<(u16, &str)> = Vec::new();
+                match op.request_body.as_ref() {
+                    Some(RefOr::T(body)) if body.content.contains_key("application/json") => {
+                        add.extend_from_slice(JSON_BODY)
+                    }
+                    Some(RefOr::T(body)) if body.content.contains_key("multipart/form-data") => {
+                        add.extend_from_slice(MULTIPART_BODY)
+                    }
+                    _ => {}
+                }
+                let has_query = op.parameters.iter().flatten().any(|p| match p {
+                    RefOr::T(p) => matches!(p.parameter_in, ParameterIn::Query),
+                    RefOr::Ref(_) => false,
+                });
+                if has_query {
+                    add.push(QUERY);
+                }
+                let needs_auth = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if needs_auth {
+                    add.push(UNAUTHENTICATED);
+                    add.push(FORBIDDEN);
+                } else if tenant_scoped {
+                    add.push(BAD_TOKEN);
+                    add.push(TENANT_FORBIDDEN);
+                }
+                if has_path_params {
+                    add.push(NOT_FOUND);
+                }
+                for (status, description) in add {
+                    let key = status.to_string();
+                    match op.responses.responses.get_mut(&key) {
+                        // Declared by the handler without words: keep its body, add the words.
+                        Some(RefOr::T(r)) if r.description.is_empty() => r.description = description.to_owned(),
+                        Some(_) => {}
+                        None => {
+                            op.responses.responses.insert(key, RefOr::T(problem(description)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A problem answer: `application/problem+json` with the `Problem` schema.
+pub fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+        .build()
+}
+
 /// The document as pretty JSON with a trailing newline, exactly as committed.
 pub fn openapi_json() -> String {
     let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Schemas of the constraints that the domain types of `cit-core` enforce when a body is parsed,
+/// for fields whose shape the derive cannot state (arrays of constrained strings, enums of
+/// strings). Used as `#[schema(schema_with = …)]`.
+pub mod shapes {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
+
+    /// `Hostname::parse`: lower-case labels of letters, digits and inner hyphens.
+    pub const HOSTNAME: &str = "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
+    /// `Locale::parse`: `it`, `en`, `de-AT`.
+    pub const LOCALE: &str = "^[a-z]{2,3}(-[A-Z]{2})?$";
+
+    fn string(pattern: &str, max_length: usize) -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).max_length(Some(max_length))
+    }
+
+    fn enumeration(values: &[&str], nullable: bool) -> ObjectBuilder {
+        let ty = if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { Type::String.into() };
+        let mut values: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+        if nullable {
+            values.push(serde_json::Value::Null);
+        }
+        ObjectBuilder::new().schema_type(ty).enum_values(Some(values))
+    }
+
+    fn array_of(items: impl Into<Schema>, nullable: bool, min_items: Option<usize>) -> ArrayBuilder {
+        let ty = if nullable { SchemaType::from_iter([Type::Array, Type::Null]) } else { Type::Array.into() };
+        ArrayBuilder::new()
+            .schema_type(ty)
+            .items(ArrayItems::RefOrSchema(Box::new(RefOr::T(items.into()))))
+            .min_items(min_items)
+    }
+
+    /// `CreateTenant.domains`.
+    pub fn tenant_domains() -> Schema {
+        array_of(string(HOSTNAME, 253), false, None)
+            .description(Some("Host names the tenant's site answers on."))
+            .into()
+    }
+
+    /// `UpdateTenant.domains`.
+    pub fn domains_patch() -> Schema {
+        array_of(string(HOSTNAME, 253), true, None).into()
+    }
+
+    /// `CreateTenant.locales`.
+    pub fn tenant_locales() -> Schema {
+        array_of(string(LOCALE, 6), false, None)
+            .description(Some("Content locales; the first is the default. Defaults to `[\"it\"]`."))
+            .into()
+    }
+
+    /// `UpdateTenant.locales`: at least one when given.
+    pub fn locales_patch() -> Schema {
+        array_of(string(LOCALE, 6), true, Some(1)).into()
+    }
+
+    const ROLES: &[&str] = &["admin", "editor", "author", "member"];
+
+    // `example` (singular), as the derive writes it for the other fields.
+    /// `AddMember.role` (`Role::parse`).
+    #[allow(deprecated)]
+    pub fn role_to_add() -> Schema {
+        enumeration(ROLES, false).example(Some("editor".into())).into()
+    }
+
+    /// `ChangeRole.role` (`Role::parse`).
+    #[allow(deprecated)]
+    pub fn role_to_change() -> Schema {
+        enumeration(ROLES, false).example(Some("author".into())).into()
+    }
+
+    /// `CreateToken.scopes` (`Scopes::new`): at least one.
+    #[allow(deprecated)]
+    pub fn scopes() -> Schema {
+        array_of(enumeration(&["read", "preview", "write"], false), false, Some(1))
+            .description(Some("`read` (published content), `preview` (drafts too), `write` (create, change, publish)."))
+            .example(Some(serde_json::json!(["read"])))
+            .into()
+    }
+
+    /// `EntryWrite.status`.
+    pub fn entry_status() -> Schema {
+        enumeration(&["draft", "published", "archived"], true)
+            .description(Some("draft (default), published or archived."))
+            .into()
+    }
 }

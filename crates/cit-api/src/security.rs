@@ -144,17 +144,17 @@ impl Jwt {
 /// The server's signing key: `CIT_JWT_SECRET`, or in development one generated once and kept in
 /// `<data_dir>/jwt.key`. Access tokens, form tokens and ticket secrets are derived from it.
 pub fn signing_key(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-        let secret = match (&settings.jwt_secret, settings.mode) {
-            (Some(s), _) => s.expose().as_bytes().to_vec(),
-            (None, Mode::Production) => {
-                anyhow::bail!("CIT_JWT_SECRET is required in production mode")
-            }
-            (None, Mode::Development) => load_or_create_key(&settings.data_dir.join("jwt.key"))?,
-        };
-        if secret.len() < 32 {
-            anyhow::bail!("the JWT secret must be at least 32 bytes long");
+    let secret = match (&settings.jwt_secret, settings.mode) {
+        (Some(s), _) => s.expose().as_bytes().to_vec(),
+        (None, Mode::Production) => {
+            anyhow::bail!("CIT_JWT_SECRET is required in production mode")
         }
-        Ok(secret)
+        (None, Mode::Development) => load_or_create_key(&settings.data_dir.join("jwt.key"))?,
+    };
+    if secret.len() < 32 {
+        anyhow::bail!("the JWT secret must be at least 32 bytes long");
+    }
+    Ok(secret)
 }
 
 fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -280,10 +280,28 @@ mod tests {
         let token = jwt.issue(user, session).unwrap_or_default();
         assert_eq!(jwt.verify(&token).map(|c| (c.sub, c.sid)), Some((user, session)));
         assert!(Jwt::new(&[8u8; 32], 60).verify(&token).is_none(), "another key");
-        let mut tampered = token.clone();
-        tampered.pop();
-        tampered.push('A');
-        assert!(jwt.verify(&tampered).is_none() || tampered == token);
+
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3, "{token}");
+        // The signature tampered: its first character (six whole bits of the MAC) replaced.
+        let sig = parts[2];
+        let other = if sig.starts_with('A') { 'B' } else { 'A' };
+        let bad_signature = format!("{}.{}.{other}{}", parts[0], parts[1], sig.get(1..).unwrap_or_default());
+        // The payload tampered: another subject, the signature kept.
+        let payload = URL_SAFE_NO_PAD.decode(parts[1]).unwrap_or_default();
+        let mut claims: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
+        let intruder = UserId::new();
+        claims["sub"] = serde_json::json!(intruder);
+        let bad_payload = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+        for (name, tampered) in [("signature", &bad_signature), ("payload", &bad_payload)] {
+            assert_ne!(tampered, &token, "the {name} was tampered with");
+            assert!(jwt.verify(tampered).is_none(), "a tampered {name} is refused");
+        }
+        // The tampered claims are otherwise valid: signed with the key they are accepted, so the
+        // refusal above is the signature's.
+        let resigned = encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jwt.encoding).unwrap_or_default();
+        assert_eq!(jwt.verify(&resigned).map(|c| c.sub), Some(intruder));
+        assert_eq!(jwt.verify(&token).map(|c| c.sub), Some(user), "the untampered token still passes");
     }
 
     #[test]

@@ -42,7 +42,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");
     }
-    let indexed = store.index_missing().await.context("cannot build the search index")?;
+    // Start-up indexing crosses tenants: the server itself does it, with its own capability.
+    let access = authorize_platform(&Actor::System, PlatformAction::IndexSearch)?;
+    let indexed = store.index_missing(&access).await.context("cannot build the search index")?;
     if indexed > 0 {
         tracing::info!(indexed, "indexed entries for search");
     }
@@ -82,10 +84,6 @@ fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> act
 
 fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound("resource").into()
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound("route"))
 }
 
 /// Mounts every route on an actix `App`.
@@ -187,7 +185,7 @@ impl Application {
                 .wrap(from_fn(crate::read_cache::middleware))
                 .wrap(from_fn(crate::metrics::observe))
                 .configure(configure)
-                .default_service(web::to(not_found))
+                .default_service(web::to(crate::route_table::fallback))
         })
         .workers(workers)
         .shutdown_timeout(shutdown)

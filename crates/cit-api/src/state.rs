@@ -50,6 +50,8 @@ impl AppState {
         let forget = read_cache.clone();
         let lease = Duration::from_millis(settings.cache.lease_ms);
         let changes = Changes::start(&store, lease, move |change| forget.forget(change));
+        // Everything the store decides by time (expiry at use, timestamps) reads the same clock.
+        let store = store.with_clock(clock.clone());
         let request_keys = crate::requests::Keys::derive(&crate::security::signing_key(&settings)?);
         let r = &settings.requests;
         let submit_limits =
@@ -81,13 +83,19 @@ impl AppState {
             Auth::User { user, .. } => Actor::User {
                 id: user.id,
                 platform_admin: user.platform_admin,
-                role: self.store.role_of(&tenant.id, user.id).await?,
+                role: self.store.role_of(&self.authentication()?, &tenant.id, user.id).await?,
             },
             Auth::Token(token) => {
                 Actor::Token { id: token.id, tenant: token.tenant.clone(), scopes: token.scopes.clone() }
             }
         };
         Ok((tenant, actor))
+    }
+
+    /// The server's capability to find out who a caller is (an API token by its hash, a user's
+    /// memberships): minted here, where the platform itself acts, before any permission check.
+    pub fn authentication(&self) -> ApiResult<PlatformAccess> {
+        Ok(authorize_platform(&Actor::System, PlatformAction::Authenticate)?)
     }
 
     /// The tenant, and the caller's permission to do `action` there from `cit_core::authorize`.

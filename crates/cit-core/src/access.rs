@@ -39,10 +39,9 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == raw)
-            .ok_or_else(|| InvalidInput::new("invalid_role", "a role is one of admin, editor, author, member, operator"))
+        Self::ALL.into_iter().find(|r| r.as_str() == raw).ok_or_else(|| {
+            InvalidInput::new("invalid_role", "a role is one of admin, editor, author, member, operator")
+        })
     }
 }
 
@@ -267,6 +266,26 @@ pub enum PlatformAction {
     SendMail,
     /// Anonymise submissions past their form's retention, in every tenant: the server itself only.
     ApplyRetention,
+    /// Find out who a caller is before any permission check: an API token by its hash, a
+    /// user's memberships and roles. The server itself only.
+    Authenticate,
+    /// Index the entries of every tenant that have no search document (at start-up): the
+    /// server itself only.
+    IndexSearch,
+}
+
+impl PlatformAction {
+    /// Whether only the server itself ([`Actor::System`]) may be granted the action.
+    pub fn system_only(self) -> bool {
+        matches!(
+            self,
+            PlatformAction::RunScheduler
+                | PlatformAction::Authenticate
+                | PlatformAction::IndexSearch
+                | PlatformAction::SendMail
+                | PlatformAction::ApplyRetention
+        )
+    }
 }
 
 /// Proof that an actor may do a platform action. Only [`authorize_platform`] makes one.
@@ -288,9 +307,7 @@ impl PlatformAccess {
 pub fn authorize_platform(actor: &Actor, action: PlatformAction) -> Result<PlatformAccess, AccessDenied> {
     match actor {
         Actor::System => Ok(PlatformAccess { action, actor: actor.audit_name() }),
-        _ if matches!(action, PlatformAction::RunScheduler | PlatformAction::SendMail | PlatformAction::ApplyRetention) => {
-            Err(AccessDenied::Forbidden)
-        }
+        _ if action.system_only() => Err(AccessDenied::Forbidden),
         Actor::User { platform_admin: true, .. } => Ok(PlatformAccess { action, actor: actor.audit_name() }),
         Actor::Anonymous => Err(AccessDenied::Unauthenticated),
         Actor::User { .. } | Actor::Token { .. } => Err(AccessDenied::Forbidden),
@@ -434,5 +451,17 @@ mod tests {
         assert_eq!(Scopes::parse_list("write, read,read").map(|s| s.to_string()).ok(), Some("read,write".into()));
         assert!(Scopes::parse_list("").is_err());
         assert!(Scopes::parse_list("read,admin").is_err());
+    }
+
+    #[test]
+    fn the_servers_own_platform_work_is_granted_to_the_system_only() {
+        let admin = Actor::User { id: UserId::new(), platform_admin: true, role: None };
+        for action in [PlatformAction::RunScheduler, PlatformAction::Authenticate, PlatformAction::IndexSearch] {
+            assert!(action.system_only());
+            assert_eq!(authorize_platform(&Actor::System, action).map(|a| a.action()).ok(), Some(action));
+            assert_eq!(authorize_platform(&admin, action).err(), Some(AccessDenied::Forbidden));
+            assert_eq!(authorize_platform(&Actor::Anonymous, action).err(), Some(AccessDenied::Forbidden));
+        }
+        assert!(authorize_platform(&admin, PlatformAction::ManageUsers).is_ok());
     }
 }

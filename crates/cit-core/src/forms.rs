@@ -152,7 +152,8 @@ pub struct Form {
 pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 /// Field kinds a public form may use: no references, media, rich text or raw JSON.
-const FORM_KINDS: &[&str] = &["string", "text", "integer", "decimal", "boolean", "date", "enum", "email", "url", "tags"];
+const FORM_KINDS: &[&str] =
+    &["string", "text", "integer", "decimal", "boolean", "date", "enum", "email", "url", "tags"];
 
 fn err(place: &str, code: &'static str, message: impl fmt::Display) -> InvalidInput {
     InvalidInput::new(code, format!("{place}: {message}"))

@@ -4,6 +4,7 @@
 //! (`TenantId::parse`, `Email::parse`, …) and everything deeper takes the checked type.
 
 pub mod access;
+pub mod clock;
 pub mod content;
 pub mod error;
 pub mod forms;

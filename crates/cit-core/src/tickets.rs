@@ -133,8 +133,7 @@ pub struct SlaFacts {
 
 /// Past a due date it has not met: no first answer by its due time, or not resolved by its due time.
 pub fn is_overdue(t: SlaFacts, now: DateTime<Utc>) -> bool {
-    t.state.is_active()
-        && ((t.first_response_at.is_none() && now > t.first_response_due) || now > t.resolution_due)
+    t.state.is_active() && ((t.first_response_at.is_none() && now > t.first_response_due) || now > t.resolution_due)
 }
 
 /// Whether staff may move a ticket from `from` to `to`. `since_done` is the time since it was
@@ -179,7 +178,9 @@ pub fn after_requester_message(
     match state {
         TicketState::New => Some(TicketState::New),
         TicketState::Open | TicketState::Waiting => Some(TicketState::Open),
-        TicketState::Resolved => check_move(state, TicketState::Open, since_done, reopen_days).ok().map(|_| TicketState::Open),
+        TicketState::Resolved => {
+            check_move(state, TicketState::Open, since_done, reopen_days).ok().map(|_| TicketState::Open)
+        }
         TicketState::Closed => None,
     }
 }
@@ -223,8 +224,7 @@ mod tests {
         let (first, done) = sla.due(t0, Priority::Urgent);
         assert_eq!((first - t0).num_hours(), 2);
         assert_eq!((done - t0).num_hours(), 24);
-        let facts =
-            SlaFacts { state: Open, first_response_due: first, resolution_due: done, first_response_at: None };
+        let facts = SlaFacts { state: Open, first_response_due: first, resolution_due: done, first_response_at: None };
         assert!(!is_overdue(facts, t0 + Duration::hours(1)));
         assert!(is_overdue(facts, t0 + Duration::hours(3)));
         let answered = SlaFacts { first_response_at: Some(t0), ..facts };

@@ -336,8 +336,9 @@ pub async fn announce_from_outside(store: &Store, tenants: &[String], lease: Dur
             let pool = store.write.get_postgres_connection_pool();
             let origin = uuid::Uuid::new_v4();
             for t in tenants {
-                notify(pool, &format!("c|{origin}|0|{t}")).await.map_err(|e| {
-                    crate::StoreError::Db(sea_orm::DbErr::Custom(format!("cannot announce a change: {e}")))
+                notify(pool, &format!("c|{origin}|0|{t}")).await.map_err(|e| crate::StoreError::Io {
+                    context: "cannot announce a change".into(),
+                    source: std::io::Error::other(e),
                 })?;
             }
             tokio::time::sleep(lease + lease / 20).await;

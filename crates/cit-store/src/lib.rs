@@ -1,11 +1,27 @@
 //! Persistence for cit on SQLite (embedded default) and PostgreSQL, through one sea-orm code path.
 //!
-//! The tenant boundary lives here: every row that belongs to a tenant is read and written through a
-//! [`TenantStore`], which can only be made from a [`cit_core::TenantAccess`] (proof that the permission
-//! check passed) and which adds the tenant filter to every query in one place ([`TenantStore::select`]).
+//! # The tenant boundary
+//!
+//! Every row that belongs to a tenant (the tables listed once, in `scoped.rs`'s `tenant_owned!`:
+//! entries and their revisions, content types and their versions, media, memberships, API
+//! tokens, the audit log, the search documents) is read, inserted, updated and deleted through a
+//! [`TenantStore`]. One can only be made from a [`cit_core::TenantAccess`] (proof that the
+//! permission check passed), and it adds the tenant filter to every select, update and delete
+//! and sets the tenant of every insert itself, in one place each. The few operations that
+//! deliberately cross tenants (the scheduler, start-up indexing, finding the API token behind a
+//! secret, a user's memberships, a platform admin's grant) live in one module, `cross_tenant.rs`,
+//! and each needs a [`cit_core::PlatformAccess`] for its own [`cit_core::PlatformAction`], which
+//! `cit_core::authorize_platform` grants for the server's own work only to `Actor::System`.
+//! A test (`boundary.rs`) reads this crate's source and fails the build when any other file
+//! queries a tenant-owned entity, writes raw SQL against a tenant-owned table, sets a
+//! `tenant_id` by hand or reads the wall clock: time comes from the clock the server gives the
+//! store ([`Store::with_clock`]), so tests move it.
 
+#[cfg(test)]
+mod boundary;
 pub mod changes;
 pub mod content;
+mod cross_tenant;
 mod entity;
 mod media;
 mod migration;
@@ -21,6 +37,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use cit_core::clock::{Clock, SystemClock};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 use sea_orm_migration::MigratorTrait;
@@ -63,6 +81,17 @@ pub enum StoreError {
     /// A stored value no longer parses: the database was changed behind cit's back.
     #[error("corrupt data: {0}")]
     Corrupt(String),
+    /// The database URL names no backend cit speaks, or does not parse.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// The file system or the network refused something the store needed (the SQLite folder,
+    /// a notification to the other nodes). `context` says what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
@@ -119,6 +148,9 @@ pub struct Store {
     backend: Backend,
     /// Statements run on either pool since `connect`: see [`Store::query_count`].
     queries: Arc<AtomicU64>,
+    /// The only source of "now" in the store: expiry checks at use, the scheduler, every
+    /// timestamp written. The real clock unless [`Store::with_clock`] gave another.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -133,13 +165,15 @@ impl Store {
     pub async fn connect(url: &str, settings: &ConnectSettings) -> StoreResult<Self> {
         if url.starts_with("sqlite:") {
             let base: SqliteConnectOptions =
-                url.parse().map_err(|e| StoreError::Db(DbErr::Custom(format!("invalid SQLite URL: {e}"))))?;
+                url.parse().map_err(|e| StoreError::InvalidUrl(format!("invalid SQLite URL: {e}")))?;
             if let Some(parent) = base.get_filename().parent()
                 && !parent.as_os_str().is_empty()
                 && !Path::new(parent).exists()
             {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| StoreError::Db(DbErr::Custom(format!("cannot create {}: {e}", parent.display()))))?;
+                std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+                    context: format!("cannot create {}", parent.display()),
+                    source,
+                })?;
             }
             let busy = settings.busy_timeout;
             let tune = move |o: SqliteConnectOptions| {
@@ -158,7 +192,7 @@ impl Store {
             r.max_connections(settings.max_connections.clamp(1, 8)).sqlx_logging(false).map_sqlx_sqlite_opts(tune);
             let mut read = Database::connect(r).await?;
             read.set_metric_callback(counter(&queries));
-            Ok(Self { write, read, backend: Backend::Sqlite, queries })
+            Ok(Self { write, read, backend: Backend::Sqlite, queries, clock: Arc::new(SystemClock) })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut o = ConnectOptions::new(url);
             o.max_connections(settings.max_connections)
@@ -168,16 +202,33 @@ impl Store {
             let queries = Arc::new(AtomicU64::new(0));
             let mut pool = Database::connect(o).await?;
             pool.set_metric_callback(counter(&queries));
-            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres, queries })
+            Ok(Self {
+                read: pool.clone(),
+                write: pool,
+                backend: Backend::Postgres,
+                queries,
+                clock: Arc::new(SystemClock),
+            })
         } else {
-            Err(StoreError::Db(DbErr::Custom(
+            Err(StoreError::InvalidUrl(
                 "unsupported database URL: use sqlite://path/to/file.db or postgres://user@host/db".into(),
-            )))
+            ))
         }
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The same store reading time from `clock` (the server's; a manual one in tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store's current time: see [`Store::with_clock`].
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// How many SQL statements this store (and its clones) has run since it connected, on

@@ -4,21 +4,12 @@
 use chrono::{DateTime, Utc};
 use cit_core::Action;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde_json::json;
 
 use crate::entity::{entry, media};
-use crate::scoped::{TenantOwned, TenantStore};
+use crate::scoped::TenantStore;
 use crate::{StoreError, StoreResult};
-
-impl TenantOwned for media::Entity {
-    fn tenant_column() -> Self::Column {
-        media::Column::TenantId
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaItem {
@@ -110,9 +101,8 @@ impl TenantStore<'_> {
                 ),
             });
         }
-        let model = media::ActiveModel {
+        let row = media::ActiveModel {
             id: Set(new.id),
-            tenant_id: Set(self.tenant().to_string()),
             filename: Set(new.filename),
             content_type: Set(new.content_type),
             size: Set(new.size),
@@ -124,10 +114,10 @@ impl TenantStore<'_> {
             width: Set(new.width),
             height: Set(new.height),
             created_by: Set(self.access().actor().to_owned()),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await?;
+            created_at: Set(self.store().now()),
+            ..Default::default()
+        };
+        let model = self.insert(&txn, row).await?;
         self.audit_on(
             &txn,
             "media.upload",

@@ -1,6 +1,6 @@
 //! Rows above tenants: the tenants themselves, users, and which tenants a user belongs to.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use cit_core::{Email, PlatformAccess, PlatformAction, Role, TenantId, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -8,39 +8,15 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::entity::{audit, membership, tenant, user};
+use crate::cross_tenant::audit;
+use crate::entity::{tenant, user};
 use crate::{NewTenant, NewUser, Store, StoreError, StoreResult, Tenant, TenantPatch, User, UserCredentials};
 
 fn require(access: &PlatformAccess, action: PlatformAction) -> StoreResult<()> {
     if access.action() == action { Ok(()) } else { Err(StoreError::WrongCapability) }
 }
 
-/// Writes one audit record on `conn`, which is the transaction of the change it records.
-pub(crate) async fn audit(
-    conn: &impl ConnectionTrait,
-    tenant: Option<&str>,
-    actor: &str,
-    action: &str,
-    object: (&str, &str),
-    details: serde_json::Value,
-) -> StoreResult<()> {
-    audit::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        tenant_id: Set(tenant.map(str::to_owned)),
-        actor: Set(actor.to_owned()),
-        action: Set(action.to_owned()),
-        object_type: Set(object.0.to_owned()),
-        object_id: Set(object.1.to_owned()),
-        details: Set(details),
-        at: Set(Utc::now()),
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
-}
-
-pub(crate) async fn insert_user(conn: &impl ConnectionTrait, new: NewUser) -> StoreResult<User> {
-    let now = Utc::now();
+pub(crate) async fn insert_user(conn: &impl ConnectionTrait, now: DateTime<Utc>, new: NewUser) -> StoreResult<User> {
     let email = new.email.to_string();
     let model = user::ActiveModel {
         id: Set(UserId::new().0),
@@ -66,7 +42,7 @@ impl Store {
 
     pub async fn create_tenant(&self, access: &PlatformAccess, new: NewTenant) -> StoreResult<Tenant> {
         require(access, PlatformAction::ManageTenants)?;
-        let now = Utc::now();
+        let now = self.now();
         let id = new.id.to_string();
         let txn = self.write.begin().await?;
         let model = tenant::ActiveModel {
@@ -82,7 +58,8 @@ impl Store {
         .insert(&txn)
         .await
         .map_err(StoreError::unique("id", format!("a tenant with id {id} already exists")))?;
-        audit(&txn, Some(&id), access.actor(), "tenant.create", ("tenant", &id), json!({"name": model.name})).await?;
+        audit(&txn, access, self.now(), Some(&id), "tenant.create", ("tenant", &id), json!({"name": model.name}))
+            .await?;
         txn.commit().await?;
         Tenant::try_from(model)
     }
@@ -130,11 +107,11 @@ impl Store {
             && disabled != was_disabled
         {
             changed.insert("disabled".into(), json!(disabled));
-            model.disabled_at = Set(disabled.then(Utc::now));
+            model.disabled_at = Set(disabled.then(|| self.now()));
         }
-        model.updated_at = Set(Utc::now());
+        model.updated_at = Set(self.now());
         let updated = model.update(&txn).await?;
-        audit(&txn, Some(id.as_str()), access.actor(), "tenant.update", ("tenant", id.as_str()), changed.into())
+        audit(&txn, access, self.now(), Some(id.as_str()), "tenant.update", ("tenant", id.as_str()), changed.into())
             .await?;
         txn.commit().await?;
         Tenant::try_from(updated)
@@ -152,12 +129,13 @@ impl Store {
         require(access, PlatformAction::ManageUsers)?;
         let txn = self.write.begin().await?;
         let admin = new.platform_admin;
-        let user = insert_user(&txn, new).await?;
+        let user = insert_user(&txn, self.now(), new).await?;
         let id = user.id.to_string();
         audit(
             &txn,
+            access,
+            self.now(),
             None,
-            access.actor(),
             "user.create",
             ("user", &id),
             json!({"email": user.email, "platform_admin": admin}),
@@ -195,39 +173,12 @@ impl Store {
             .ok_or(StoreError::NotFound("user"))?;
         let mut model = current.into_active_model();
         model.password_hash = Set(password_hash);
-        model.updated_at = Set(Utc::now());
+        model.updated_at = Set(self.now());
         let updated = model.update(&txn).await?;
-        crate::sessions::revoke_all_sessions(&txn, updated.id, "password_changed").await?;
-        audit(&txn, None, access.actor(), "user.password", ("user", &updated.id.to_string()), json!({})).await?;
+        crate::sessions::revoke_all_sessions(&txn, self.now(), updated.id, "password_changed").await?;
+        audit(&txn, access, self.now(), None, "user.password", ("user", &updated.id.to_string()), json!({})).await?;
         txn.commit().await?;
         Ok(updated.into())
-    }
-
-    /// Every tenant the user belongs to, with the role there.
-    pub async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<crate::Membership>> {
-        membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user.0))
-            .order_by_asc(membership::Column::TenantId)
-            .all(&self.read)
-            .await?
-            .into_iter()
-            .map(|m| {
-                Ok(crate::Membership {
-                    tenant: TenantId::parse(&m.tenant_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                })
-            })
-            .collect()
-    }
-
-    /// The user's role in one tenant, if a member. Used to build the [`cit_core::Actor`] before the
-    /// permission check, so it needs no capability.
-    pub async fn role_of(&self, tenant: &TenantId, user: UserId) -> StoreResult<Option<Role>> {
-        membership::Entity::find_by_id((tenant.to_string(), user.0))
-            .one(&self.read)
-            .await?
-            .map(|m| Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
     }
 
     /// Grants a role from the command line or the demo seeder (platform access), creating or
@@ -247,11 +198,12 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
-        crate::scoped::upsert_membership(&txn, tenant.as_str(), user.id, role).await?;
+        crate::cross_tenant::grant_membership(&txn, access, self.now(), tenant, user.id, role).await?;
         audit(
             &txn,
+            access,
+            self.now(),
             Some(tenant.as_str()),
-            access.actor(),
             "member.grant",
             ("user", &user.id.to_string()),
             json!({"role": role.as_str()}),

@@ -1,57 +1,60 @@
 //! Everything that belongs to one tenant, reached only through a [`TenantStore`].
 
-use chrono::Utc;
+pub(crate) mod search_index;
+
+use cit_core::content::FieldName;
 use cit_core::{Action, ApiTokenId, Email, Role, TenantAccess, TenantId, UserId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait, IdenStatic,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait, UpdateMany,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait,
+    IdenStatic, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
+    UpdateMany,
 };
 use serde_json::json;
 
-use crate::entity::{api_token, audit, content_type, content_type_version, entry, entry_revision, membership, user};
-use crate::platform::{audit as write_audit, insert_user};
+use crate::entity::{
+    api_token, audit, content_type, content_type_version, entry, entry_revision, media, membership, user,
+};
+use crate::platform::insert_user;
 use crate::{ApiToken, AuditEntry, Backend, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
 
-/// An entity whose rows belong to one tenant.
+/// An entity whose rows belong to one tenant. Implemented only by [`tenant_owned!`] below.
 pub(crate) trait TenantOwned: EntityTrait {
     fn tenant_column() -> Self::Column;
 }
 
-impl TenantOwned for membership::Entity {
-    fn tenant_column() -> Self::Column {
-        membership::Column::TenantId
-    }
+/// Declares the tenant-owned tables: every entity here is reached only through a
+/// [`TenantStore`] (or, deliberately, [`crate::cross_tenant`]), and the structural test in
+/// `boundary.rs` fails the build if any other file queries one. A new tenant-owned table is
+/// covered by adding one line: `entities` for sea-orm entities (`module => "table"`), `tables`
+/// for tables written with sea-query or raw SQL only.
+macro_rules! tenant_owned {
+    (entities: $($module:ident => $table:literal),* $(,)?; tables: $($raw:literal),* $(,)?;) => {
+        $(impl TenantOwned for $module::Entity {
+            fn tenant_column() -> Self::Column {
+                $module::Column::TenantId
+            }
+        })*
+        /// (entity module, table) of every tenant-owned entity.
+        #[cfg(test)]
+        pub(crate) const TENANT_OWNED_ENTITIES: &[(&str, &str)] = &[$((stringify!($module), $table)),*];
+        /// Tenant-owned tables without an entity.
+        #[cfg(test)]
+        pub(crate) const TENANT_OWNED_TABLES: &[&str] = &[$($raw),*];
+    };
 }
-impl TenantOwned for api_token::Entity {
-    fn tenant_column() -> Self::Column {
-        api_token::Column::TenantId
-    }
-}
-impl TenantOwned for audit::Entity {
-    fn tenant_column() -> Self::Column {
-        audit::Column::TenantId
-    }
-}
-impl TenantOwned for entry::Entity {
-    fn tenant_column() -> Self::Column {
-        entry::Column::TenantId
-    }
-}
-impl TenantOwned for entry_revision::Entity {
-    fn tenant_column() -> Self::Column {
-        entry_revision::Column::TenantId
-    }
-}
-impl TenantOwned for content_type::Entity {
-    fn tenant_column() -> Self::Column {
-        content_type::Column::TenantId
-    }
-}
-impl TenantOwned for content_type_version::Entity {
-    fn tenant_column() -> Self::Column {
-        content_type_version::Column::TenantId
-    }
+
+tenant_owned! {
+    entities:
+        membership => "memberships",
+        api_token => "api_tokens",
+        audit => "audit_log",
+        entry => "entries",
+        entry_revision => "entry_revisions",
+        content_type => "content_types",
+        content_type_version => "content_type_versions",
+        media => "media";
+    tables: "search_documents", "search_fts";
 }
 
 /// The store, narrowed to one tenant by a granted [`TenantAccess`].
@@ -67,31 +70,16 @@ impl Store {
     }
 }
 
-pub(crate) async fn upsert_membership(
-    conn: &impl ConnectionTrait,
-    tenant: &str,
-    user: uuid::Uuid,
-    role: Role,
-) -> StoreResult<()> {
-    let existing = membership::Entity::find_by_id((tenant.to_owned(), user)).one(conn).await?;
-    match existing {
-        Some(m) => {
-            let mut am: membership::ActiveModel = m.into();
-            am.role = Set(role.as_str().to_owned());
-            am.update(conn).await?;
-        }
-        None => {
-            membership::ActiveModel {
-                tenant_id: Set(tenant.to_owned()),
-                user_id: Set(user),
-                role: Set(role.as_str().to_owned()),
-                created_at: Set(Utc::now()),
-            }
-            .insert(conn)
-            .await?;
-        }
-    }
-    Ok(())
+/// `"data" ->> ?` with the field's name bound as a value: no name reaches the SQL text, and the
+/// name is a checked [`FieldName`] anyway. Both backends read a bare label as the object's key.
+pub(crate) fn json_field(field: &FieldName) -> SimpleExpr {
+    Expr::col(entry::Column::Data).binary(BinOper::Custom("->>"), Expr::val(field.as_str()))
+}
+
+/// `+"table"."column" = ?` for SQLite (see [`TenantStore::select_ids`]). Only names known at
+/// compile time reach the SQL text (`&'static str` from the entity); the value is bound.
+fn unindexed_equals(table: &'static str, column: &'static str) -> String {
+    format!("+\"{table}\".\"{column}\" = ?")
 }
 
 impl TenantStore<'_> {
@@ -135,10 +123,26 @@ impl TenantStore<'_> {
         match self.store.backend {
             Backend::Postgres => self.select::<E>().filter(by_id),
             Backend::Sqlite => {
-                let tenant = format!("+\"{}\".\"{}\" = ?", E::default().table_name(), E::tenant_column().as_str());
+                let tenant = unindexed_equals(E::default().table_name(), E::tenant_column().as_str());
                 E::find().filter(Expr::cust_with_values(tenant, [self.id()])).filter(by_id)
             }
         }
+    }
+    /// Inserts a tenant-owned row, its tenant set from the access whatever the caller put there.
+    /// The only way a tenant-owned row is inserted outside [`crate::cross_tenant`]. The error is
+    /// the database's, so a caller can still recognise a unique violation ([`StoreError::unique`]).
+    pub(crate) async fn insert<A>(
+        &self,
+        conn: &impl ConnectionTrait,
+        mut row: A,
+    ) -> Result<<A::Entity as EntityTrait>::Model, sea_orm::DbErr>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: TenantOwned,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        row.try_set(<A::Entity as TenantOwned>::tenant_column(), self.id().into())?;
+        row.insert(conn).await
     }
     pub(crate) fn update<E: TenantOwned>(&self) -> UpdateMany<E> {
         E::update_many().filter(E::tenant_column().eq(self.id()))
@@ -147,6 +151,7 @@ impl TenantStore<'_> {
         E::delete_many().filter(E::tenant_column().eq(self.id()))
     }
 
+    /// Records what the access did, on `conn` (the transaction of the change it records).
     pub(crate) async fn audit_on(
         &self,
         conn: &impl ConnectionTrait,
@@ -154,17 +159,18 @@ impl TenantStore<'_> {
         object: (&str, &str),
         details: serde_json::Value,
     ) -> StoreResult<()> {
-        write_audit(conn, Some(self.id()), self.access.actor(), action, object, details).await
-    }
-
-    async fn audit(
-        &self,
-        conn: &impl ConnectionTrait,
-        action: &str,
-        object: (&str, &str),
-        details: serde_json::Value,
-    ) -> StoreResult<()> {
-        write_audit(conn, Some(self.id()), self.access.actor(), action, object, details).await
+        let row = audit::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            actor: Set(self.access.actor().to_owned()),
+            action: Set(action.to_owned()),
+            object_type: Set(object.0.to_owned()),
+            object_id: Set(object.1.to_owned()),
+            details: Set(details),
+            at: Set(self.store.now()),
+            ..Default::default()
+        };
+        self.insert(conn, row).await?;
+        Ok(())
     }
 
     // ---- members -------------------------------------------------------------------------
@@ -223,9 +229,12 @@ impl TenantStore<'_> {
         let user_id = match (existing, new_user) {
             (Some(u), _) => u.id,
             (None, Some((name, password_hash))) => {
-                let created =
-                    insert_user(&txn, NewUser { email: email.clone(), name, password_hash, platform_admin: false })
-                        .await?;
+                let created = insert_user(
+                    &txn,
+                    self.store.now(),
+                    NewUser { email: email.clone(), name, password_hash, platform_admin: false },
+                )
+                .await?;
                 created.id.0
             }
             (None, None) => {
@@ -241,8 +250,14 @@ impl TenantStore<'_> {
         if already > 0 {
             return Err(StoreError::Conflict { field: "email", message: "this person is already a member".into() });
         }
-        upsert_membership(&txn, self.id(), user_id, role).await?;
-        self.audit(&txn, "member.add", ("user", &user_id.to_string()), json!({"role": role.as_str()})).await?;
+        let row = membership::ActiveModel {
+            user_id: Set(user_id),
+            role: Set(role.as_str().to_owned()),
+            created_at: Set(self.store.now()),
+            ..Default::default()
+        };
+        self.insert(&txn, row).await?;
+        self.audit_on(&txn, "member.add", ("user", &user_id.to_string()), json!({"role": role.as_str()})).await?;
         let member = self.member_on(&txn, UserId(user_id)).await?;
         txn.commit().await?;
         Ok(member)
@@ -273,7 +288,7 @@ impl TenantStore<'_> {
             .filter(membership::Column::UserId.eq(user.0))
             .exec(&txn)
             .await?;
-        self.audit(
+        self.audit_on(
             &txn,
             "member.role",
             ("user", &user.to_string()),
@@ -293,7 +308,8 @@ impl TenantStore<'_> {
             return Err(Self::last_admin());
         }
         self.delete::<membership::Entity>().filter(membership::Column::UserId.eq(user.0)).exec(&txn).await?;
-        self.audit(&txn, "member.remove", ("user", &user.to_string()), json!({"role": current.role.as_str()})).await?;
+        self.audit_on(&txn, "member.remove", ("user", &user.to_string()), json!({"role": current.role.as_str()}))
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -304,21 +320,20 @@ impl TenantStore<'_> {
         self.require(Action::ManageTokens)?;
         let txn = self.store.write.begin().await?;
         let id = ApiTokenId::new();
-        let model = api_token::ActiveModel {
+        let row = api_token::ActiveModel {
             id: Set(id.0),
-            tenant_id: Set(self.id().to_owned()),
             name: Set(new.name),
             prefix: Set(new.prefix),
             token_hash: Set(new.token_hash),
             scopes: Set(new.scopes.to_string()),
             created_by: Set(self.access.actor().to_owned()),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.store.now()),
             expires_at: Set(new.expires_at),
             revoked_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        self.audit(
+            ..Default::default()
+        };
+        let model = self.insert(&txn, row).await?;
+        self.audit_on(
             &txn,
             "token.create",
             ("api_token", &id.to_string()),
@@ -352,11 +367,11 @@ impl TenantStore<'_> {
             .ok_or(StoreError::NotFound("api token"))?;
         if found.revoked_at.is_none() {
             self.update::<api_token::Entity>()
-                .col_expr(api_token::Column::RevokedAt, Expr::value(Utc::now()))
+                .col_expr(api_token::Column::RevokedAt, Expr::value(self.store.now()))
                 .filter(api_token::Column::Id.eq(id.0))
                 .exec(&txn)
                 .await?;
-            self.audit(&txn, "token.revoke", ("api_token", &id.to_string()), json!({"name": found.name})).await?;
+            self.audit_on(&txn, "token.revoke", ("api_token", &id.to_string()), json!({"name": found.name})).await?;
         }
         let after = self
             .select::<api_token::Entity>()
@@ -392,7 +407,6 @@ mod tests {
     use sea_orm::{DbBackend, QueryTrait};
 
     use super::*;
-    use crate::entity::media;
     use crate::test_support::{sqlite_plan, sqlite_store};
 
     /// The plan, not the timing: a test database is too small for the tenant walk to show as time.

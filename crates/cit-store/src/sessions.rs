@@ -1,4 +1,5 @@
-//! Login sessions and their rotating refresh tokens, and the look-up of API tokens by hash.
+//! Login sessions and their rotating refresh tokens. (API tokens are found by hash in
+//! [`crate::cross_tenant`]: they belong to a tenant.)
 //!
 //! A session is the family of refresh tokens issued from one login. Each refresh token can be
 //! spent once; spending it again (a replay, e.g. by a thief who copied it) revokes the whole
@@ -11,16 +12,17 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use crate::entity::{api_token, refresh_token, session, user};
-use crate::{ApiToken, Rotation, Store, StoreResult, User};
+use crate::entity::{refresh_token, session, user};
+use crate::{Rotation, Store, StoreResult, User};
 
 pub(crate) async fn revoke_all_sessions(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     user: uuid::Uuid,
     reason: &str,
 ) -> StoreResult<u64> {
     let res = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
         .filter(session::Column::UserId.eq(user))
         .filter(session::Column::RevokedAt.is_null())
@@ -29,9 +31,9 @@ pub(crate) async fn revoke_all_sessions(
     Ok(res.rows_affected)
 }
 
-async fn revoke(conn: &impl ConnectionTrait, id: uuid::Uuid, reason: &str) -> StoreResult<bool> {
+async fn revoke(conn: &impl ConnectionTrait, now: DateTime<Utc>, id: uuid::Uuid, reason: &str) -> StoreResult<bool> {
     let res = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
         .filter(session::Column::Id.eq(id))
         .filter(session::Column::RevokedAt.is_null())
@@ -42,6 +44,7 @@ async fn revoke(conn: &impl ConnectionTrait, id: uuid::Uuid, reason: &str) -> St
 
 async fn insert_refresh(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     session: uuid::Uuid,
     token_hash: String,
     expires_at: DateTime<Utc>,
@@ -50,7 +53,7 @@ async fn insert_refresh(
         id: Set(uuid::Uuid::now_v7()),
         session_id: Set(session),
         token_hash: Set(token_hash),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         expires_at: Set(expires_at),
         used_at: Set(None),
     }
@@ -69,18 +72,19 @@ impl Store {
         session_expires_at: DateTime<Utc>,
     ) -> StoreResult<SessionId> {
         let id = SessionId::new();
+        let now = self.now();
         let txn = self.write.begin().await?;
         session::ActiveModel {
             id: Set(id.0),
             user_id: Set(user.0),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
             expires_at: Set(session_expires_at),
             revoked_at: Set(None),
             revoked_reason: Set(None),
         }
         .insert(&txn)
         .await?;
-        insert_refresh(&txn, id.0, refresh_hash, refresh_expires_at.min(session_expires_at)).await?;
+        insert_refresh(&txn, now, id.0, refresh_hash, refresh_expires_at.min(session_expires_at)).await?;
         txn.commit().await?;
         Ok(id)
     }
@@ -94,7 +98,7 @@ impl Store {
         new_hash: String,
         refresh_expires_at: DateTime<Utc>,
     ) -> StoreResult<Rotation> {
-        let now = Utc::now();
+        let now = self.now();
         let txn = self.write.begin().await?;
         let Some(old) =
             refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(old_hash)).one(&txn).await?
@@ -110,7 +114,7 @@ impl Store {
             return Ok(Rotation::Invalid);
         }
         if old.used_at.is_some() {
-            revoke(&txn, sess.id, "refresh_token_reuse").await?;
+            revoke(&txn, now, sess.id, "refresh_token_reuse").await?;
             txn.commit().await?;
             return Ok(Rotation::Reused);
         }
@@ -124,18 +128,18 @@ impl Store {
             .exec(&txn)
             .await?;
         if spent.rows_affected == 0 {
-            revoke(&txn, sess.id, "refresh_token_reuse").await?;
+            revoke(&txn, now, sess.id, "refresh_token_reuse").await?;
             txn.commit().await?;
             return Ok(Rotation::Reused);
         }
-        insert_refresh(&txn, sess.id, new_hash, refresh_expires_at.min(sess.expires_at)).await?;
+        insert_refresh(&txn, now, sess.id, new_hash, refresh_expires_at.min(sess.expires_at)).await?;
         txn.commit().await?;
         Ok(Rotation::Rotated { session: SessionId(sess.id), user: UserId(owner.id) })
     }
 
     /// Ends a session (logout). Returns whether it was still active.
     pub async fn revoke_session(&self, id: SessionId, reason: &str) -> StoreResult<bool> {
-        revoke(&self.write, id.0, reason).await
+        revoke(&self.write, self.now(), id.0, reason).await
     }
 
     /// The user behind an active, unexpired session, if the user is not disabled. Called for every
@@ -143,23 +147,10 @@ impl Store {
     pub async fn session_user(&self, id: SessionId) -> StoreResult<Option<User>> {
         let found = session::Entity::find_by_id(id.0).find_also_related(user::Entity).one(&self.read).await?;
         Ok(match found {
-            Some((s, Some(u))) if s.revoked_at.is_none() && s.expires_at > Utc::now() && u.disabled_at.is_none() => {
+            Some((s, Some(u))) if s.revoked_at.is_none() && s.expires_at > self.now() && u.disabled_at.is_none() => {
                 Some(u.into())
             }
             _ => None,
         })
-    }
-
-    /// An API token by the hash of its secret, if it is neither revoked nor expired.
-    pub async fn api_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
-        let found = api_token::Entity::find()
-            .filter(api_token::Column::TokenHash.eq(token_hash))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .one(&self.read)
-            .await?;
-        match found {
-            Some(m) if m.expires_at.is_none_or(|at| at > Utc::now()) => Ok(Some(ApiToken::try_from(m)?)),
-            _ => Ok(None),
-        }
     }
 }

@@ -606,6 +606,12 @@ async fn cli_writes_reach_a_running_servers_cached_reads_when_the_command_return
     // A disabled tenant answers nobody, from the first read after the command.
     cached(&client, &url).await;
     assert_eq!(code(&run(&db, &["tenant", "disable", "lecce"])), 0);
-    let status = client.get(&url).send().await.unwrap().status();
-    assert_ne!(status, 200);
+    let refused = client.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), 403, "a disabled tenant is refused, not failed");
+    let content_type = refused.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(content_type.starts_with("application/problem+json"), "{content_type}");
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "tenant_disabled", "{problem}");
+    assert_eq!(problem["status"], 403, "{problem}");
+    assert!(problem.get("data").is_none(), "no entry data in the refusal: {problem}");
 }

@@ -66,7 +66,9 @@ pub struct GraphqlError {
 /// Query parameters of a GET.
 #[derive(Debug, Default, IntoParams)]
 pub struct GetParams {
-    /// The GraphQL document (a query; mutations need POST).
+    /// The GraphQL document (a query; mutations need POST). Without it, a GET that accepts
+    /// text/html gets the GraphiQL page.
+    #[param(required = true)]
     pub query: Option<String>,
     /// The variables, as a JSON object.
     pub variables: Option<String>,

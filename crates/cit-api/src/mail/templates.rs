@@ -18,7 +18,10 @@ impl Partner<'_> {
     }
 
     fn signature(&self) -> String {
-        format!("\n\n--\n{}\n{}\n\nQuesto messaggio è stato inviato automaticamente: per rispondere usa il collegamento indicato sopra.\n", self.name, self.site)
+        format!(
+            "\n\n--\n{}\n{}\n\nQuesto messaggio è stato inviato automaticamente: per rispondere usa il collegamento indicato sopra.\n",
+            self.name, self.site
+        )
     }
 }
 
@@ -96,10 +99,8 @@ pub fn ticket_reply(
 
 /// To the staff: the requester wrote.
 pub fn requester_replied(p: &Partner<'_>, number: i64, subject: &str, message: &str, to: &str) -> OutMail {
-    let body = format!(
-        "Il richiedente ha scritto sulla richiesta n. {number} («{subject}»):\n\n{message}{}",
-        p.signature()
-    );
+    let body =
+        format!("Il richiedente ha scritto sulla richiesta n. {number} («{subject}»):\n\n{message}{}", p.signature());
     OutMail {
         kind: "requester_replied",
         recipient: to.to_owned(),

@@ -55,7 +55,9 @@ impl Transport {
                 tokio::fs::create_dir_all(dir).await.with_context(|| format!("cannot create {}", dir.display()))?;
                 let tmp = dir.join(format!(".{id}.eml.tmp"));
                 let done = dir.join(format!("{id}.eml"));
-                tokio::fs::write(&tmp, message.formatted()).await.with_context(|| format!("cannot write {}", tmp.display()))?;
+                tokio::fs::write(&tmp, message.formatted())
+                    .await
+                    .with_context(|| format!("cannot write {}", tmp.display()))?;
                 tokio::fs::rename(&tmp, &done).await.with_context(|| format!("cannot write {}", done.display()))?;
                 Ok(())
             }

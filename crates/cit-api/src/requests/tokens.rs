@@ -121,7 +121,8 @@ mod tests {
         assert_eq!(k.check_fill_token(&tok, "genova", "contatti", at(5), 3, 60), Err(FillTokenError::Invalid));
         assert_eq!(k.check_fill_token(&tok, "lecce", "altro", at(5), 3, 60), Err(FillTokenError::Invalid));
         let (ms, _) = tok.split_once('.').unwrap_or_default();
-        let forged = format!("{}.{}", ms.parse::<i64>().unwrap_or(0) - 10_000, tok.split_once('.').unwrap_or_default().1);
+        let forged =
+            format!("{}.{}", ms.parse::<i64>().unwrap_or(0) - 10_000, tok.split_once('.').unwrap_or_default().1);
         assert_eq!(k.check_fill_token(&forged, "lecce", "contatti", at(5), 3, 60), Err(FillTokenError::Invalid));
         assert_eq!(k.check_fill_token("garbage", "lecce", "contatti", at(5), 3, 60), Err(FillTokenError::Invalid));
         let other = Keys::derive(b"another key, another deployment!!");

@@ -1,7 +1,7 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use cit_core::Email;
 use cit_store::Rotation;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,12 @@ use crate::state::{AppState, State};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(format = "email", example = "redazione@cit.comune.lecce.it")]
+    #[schema(
+        example = "redazione@cit.comune.lecce.it",
+        format = "email",
+        max_length = 254,
+        pattern = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    )]
     pub email: String,
     pub password: String,
 }
@@ -111,7 +116,7 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
     };
     state.login_limiter.record_success(email.as_str());
 
-    let now = Utc::now();
+    let now = state.clock.now();
     let refresh_token = random_token(32);
     let session = state
         .store
@@ -141,7 +146,7 @@ pub async fn login(state: State, req: HttpRequest, body: Json<LoginRequest>) -> 
 #[post("/api/v1/auth/refresh")]
 pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let new_refresh = random_token(32);
-    let expires = Utc::now() + secs(state.settings.refresh_token_ttl_secs);
+    let expires = state.clock.now() + secs(state.settings.refresh_token_ttl_secs);
     match state.store.rotate_refresh(&token_hash(&body.0.refresh_token), token_hash(&new_refresh), expires).await? {
         Rotation::Rotated { session, user } => {
             Ok(HttpResponse::Ok().json(issue_pair(&state, user, session, new_refresh).await?))
@@ -182,7 +187,7 @@ pub async fn logout(state: State, auth: Auth) -> ApiResult<HttpResponse> {
 #[get("/api/v1/me")]
 pub async fn me(state: State, auth: Auth) -> ApiResult<web::Json<MeResponse>> {
     let (user, _) = auth.user()?;
-    let memberships = state.store.memberships_of(user.id).await?;
+    let memberships = state.store.memberships_of(&state.authentication()?, user.id).await?;
     Ok(web::Json(MeResponse {
         id: user.id.0,
         email: user.email.clone(),

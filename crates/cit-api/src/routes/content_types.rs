@@ -82,7 +82,7 @@ pub struct ApplyParams {
 pub struct VersionView {
     pub version: i32,
     /// Null when this version removed the type.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub definition: Option<serde_json::Value>,
     pub actor: String,
     pub at: DateTime<Utc>,
@@ -201,7 +201,7 @@ pub async fn put_one(
 }
 
 /// Remove a content type (tenant admins); refused while it has entries unless `?force=true`,
-/// which deletes them too.
+/// which deletes them too, and refused (409 `type_in_use`) while other types refer to it.
 #[utoipa::path(
     tag = "content",
     security(("bearer" = [])),
@@ -222,5 +222,14 @@ pub async fn delete_one(
         return Err(ApiError::NotFound("content type"));
     }
     let desired: Vec<ContentType> = current.into_iter().map(|t| t.ct).filter(|t| t.id.as_str() != api_id).collect();
+    // The request is fine; what refuses it is the rest of the model, which still refers to the type.
+    if let Err(errors) = check_references(&desired) {
+        let refs: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+        return Err(ApiError::Conflict {
+            code: "type_in_use",
+            field: None,
+            detail: format!("other content types refer to `{api_id}`: {}", refs.join("; ")),
+        });
+    }
     Ok(web::Json(apply(&state, &auth, &tenant, desired, true, &params).await?.into()))
 }

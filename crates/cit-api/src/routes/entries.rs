@@ -33,9 +33,10 @@ pub struct EntryWrite {
     /// Defaults to the tenant's first locale.
     pub locale: Option<String>,
     /// Defaults to one derived from the title (accents folded: "Attività" → "attivita").
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<Slug>,
     /// draft (default), published or archived.
+    #[schema(schema_with = crate::openapi::shapes::entry_status)]
     pub status: Option<String>,
     /// When a draft becomes published by itself. Null clears it.
     #[serde(default, with = "double_option")]
@@ -127,9 +128,9 @@ impl From<Revision> for RevisionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value; null when the field was not set.
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// Any JSON value; null when the field is not set.
     pub after: Value,
 }
 
@@ -151,6 +152,7 @@ pub struct ReadParams {
     /// Only entries in this locale (default: the tenant's first locale).
     pub locale: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -491,10 +493,10 @@ pub async fn list(
 /// One entry, by id or by slug (in `locale`).
 #[utoipa::path(
     tag = "content",
-    params(("tenant" = String, Path), ("type" = String, Path), ("id_or_slug" = String, Path), ReadParams),
+    params(("tenant" = String, Path), ("type" = String, Path), ("id" = String, Path, description = "The entry's id, or its slug"), ReadParams),
     responses((status = 200, body = EntryView), (status = 304), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
-#[get("/api/v1/t/{tenant}/entries/{type}/{id_or_slug}")]
+#[get("/api/v1/t/{tenant}/entries/{type}/{id}")]
 pub async fn get_one(
     state: State,
     auth: Auth,
@@ -701,7 +703,7 @@ pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String, S
     tag = "content",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("type" = String, Path), ("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<RevisionView>))
+    responses((status = 200, body = super::List<RevisionView>))
 )]
 #[get("/api/v1/t/{tenant}/entries/{type}/{id}/revisions")]
 pub async fn revisions(

@@ -243,7 +243,8 @@ fn link(field: &'static str, value: Option<String>, allowed: bool) -> Result<Opt
         return Err(FieldError::new(field, "not_applicable", format!("this form does not take a {field}")));
     }
     let ok = v.len() <= 200
-        && (uuid::Uuid::parse_str(&v).is_ok() || v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        && (uuid::Uuid::parse_str(&v).is_ok()
+            || v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
     if ok { Ok(Some(v)) } else { Err(FieldError::new(field, "invalid_slug", "expected a slug or an id")) }
 }
 
@@ -299,7 +300,9 @@ pub async fn submit(
         )
         .map_err(|e| match e {
             FillTokenError::Invalid => bad("fill_token_invalid", "the form token is not valid: reload the form"),
-            FillTokenError::Expired => bad("fill_token_expired", "the form was open too long: reload it and send it again"),
+            FillTokenError::Expired => {
+                bad("fill_token_expired", "the form was open too long: reload it and send it again")
+            }
             FillTokenError::TooFast => bad("fill_too_fast", "the form was sent too quickly after it was opened"),
         })?;
     let consent_version = form
@@ -382,9 +385,12 @@ pub async fn submit(
         (Some(number), Some((secret, _))) => Some(TicketSecret { number, secret }),
         _ => None,
     };
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(SubmissionReceipt { id: saved.id, form: saved.form, created_at: saved.created_at, ticket }))
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(SubmissionReceipt {
+        id: saved.id,
+        form: saved.form,
+        created_at: saved.created_at,
+        ticket,
+    }))
 }
 
 // ---- the requester's follow-up ---------------------------------------------------------------
@@ -457,9 +463,11 @@ pub async fn by_secret(state: State, auth: Auth, path: web::Path<(String, String
     if expired(&thread, now, s.secret_ttl_days) {
         return Err(ApiError::NotFound("ticket"));
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(public_view(thread, now, s.reopen_days)))
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(public_view(
+        thread,
+        now,
+        s.reopen_days,
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -520,5 +528,9 @@ pub async fn reply_by_secret(
                 .collect()
         })
         .await?;
-    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(public_view(thread, now, s.reopen_days)))
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(public_view(
+        thread,
+        now,
+        s.reopen_days,
+    )))
 }

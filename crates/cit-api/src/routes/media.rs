@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use cit_core::Action;
 use cit_store::{MediaItem, NewMedia};
 use futures_util::StreamExt;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -57,6 +57,22 @@ fn view(tenant: &str, m: MediaItem) -> MediaView {
 
 fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, code, message)])
+}
+
+/// The upload form as the OpenAPI document shows it; `read_form` reads the parts one by one.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// PNG, JPEG, GIF, WebP, SVG (without scripts or external references), PDF, ODT, ODS, DOCX,
+    /// XLSX or CSV, recognised by its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// Defaults to the file name.
+    title: Option<String>,
+    /// Alternative text: required for images.
+    alt: Option<String>,
+    credits: Option<String>,
+    licence: Option<String>,
 }
 
 /// The parts of an upload form.
@@ -110,7 +126,7 @@ fn clean_filename(name: &str) -> String {
     tag = "media",
     security(("bearer" = [])),
     params(("tenant" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "file, title, alt, credits, licence"),
+    request_body(content_type = "multipart/form-data", content = UploadForm, description = "file, title, alt, credits, licence"),
     responses(
         (status = 201, body = MediaView),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "quota_exceeded"),
@@ -194,7 +210,7 @@ pub async fn upload(
         Ok(item) => Ok(HttpResponse::Created().json(view(tenant.id.as_str(), item))),
         Err(e) => {
             // Nothing stays behind when the catalogue refuses the file.
-            let _ = state.media.delete(&key).await;
+            crate::media::discard(state.media.as_ref(), &key).await;
             Err(e.into())
         }
     }
@@ -204,6 +220,7 @@ pub async fn upload(
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -244,12 +261,16 @@ pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, String)>
 #[serde(deny_unknown_fields)]
 pub struct VariantParams {
     /// Width of an image variant, 1–4000.
+    #[param(minimum = 1, maximum = 4000)]
     pub w: Option<u32>,
     /// Height of an image variant, 1–4000.
+    #[param(minimum = 1, maximum = 4000)]
     pub h: Option<u32>,
     /// cover (crop to fill) or contain (default).
+    #[param(pattern = "^(cover|contain)$")]
     pub fit: Option<String>,
     /// webp (default for variants), png or jpeg.
+    #[param(pattern = "^(webp|png|jpeg)$")]
     pub format: Option<String>,
 }
 
@@ -328,7 +349,7 @@ pub async fn file(
         };
         let etag = format!(
             "\"{}-{}x{}-{:?}-{}\"",
-            &item.sha256[..16],
+            crate::media::hash_prefix(&item.sha256, 16),
             spec.width,
             spec.height,
             spec.fit,
@@ -337,7 +358,11 @@ pub async fn file(
         .to_lowercase();
         (bytes, spec.format.mime().to_owned(), etag)
     } else {
-        (read_original().await?, item.content_type.clone(), format!("\"{}\"", &item.sha256[..32]))
+        (
+            read_original().await?,
+            item.content_type.clone(),
+            format!("\"{}\"", crate::media::hash_prefix(&item.sha256, 32)),
+        )
     };
 
     let mut res = HttpResponse::Ok();
@@ -392,9 +417,6 @@ pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>)
     let (tenant, access) = state.tenant_access(&auth, &tenant, Action::PublishContent).await?;
     let item = state.store.scoped(&access).remove_media(media_id(&id)?).await?;
     let prefix = object_store::path::Path::from(format!("{}/{}", tenant.id, item.id));
-    let mut listing = state.media.list(Some(&prefix));
-    while let Some(Ok(meta)) = listing.next().await {
-        let _ = state.media.delete(&meta.location).await;
-    }
+    crate::media::discard_all(state.media.as_ref(), &prefix).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,22 +15,22 @@ use crate::state::State;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
-    #[schema(value_type = String, format = "email")]
+    #[schema(value_type = String, format = "email", max_length = 254, pattern = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")]
     pub email: Email,
-    #[schema(value_type = String, example = "editor")]
+    #[schema(schema_with = crate::openapi::shapes::role_to_add)]
     pub role: Role,
     /// Only to create a user who does not exist yet.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: Option<DisplayName>,
     /// Only to create a user who does not exist yet.
-    #[schema(value_type = Option<String>, format = "password", min_length = 10)]
+    #[schema(value_type = Option<String>, format = "password", min_length = 10, max_length = 1024)]
     pub password: Option<Password>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
-    #[schema(value_type = String, example = "author")]
+    #[schema(schema_with = crate::openapi::shapes::role_to_change)]
     pub role: Role,
 }
 
@@ -78,6 +78,7 @@ impl From<AuditEntry> for AuditView {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// How many records, newest first (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
 }
 

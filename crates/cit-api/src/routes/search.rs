@@ -18,6 +18,7 @@ use crate::state::State;
 pub struct SearchParams {
     /// What to look for (1–200 characters). Words are stemmed: "servizi digitali" finds
     /// "servizio di digitalizzazione".
+    #[param(min_length = 1, max_length = 200)]
     pub q: String,
     /// Only these content types (comma-separated api ids).
     #[serde(rename = "type")]
@@ -26,9 +27,11 @@ pub struct SearchParams {
     pub topic: Option<uuid::Uuid>,
     pub locale: Option<String>,
     /// 1–50, default 10.
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
     pub offset: Option<usize>,
     /// published (default) or any; other than published needs a preview token or an editor.
+    #[param(pattern = "^(published|any)$")]
     pub status: Option<String>,
 }
 

@@ -17,17 +17,17 @@ use crate::state::State;
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
     /// Stable id used in URLs: lower-case letters, digits and hyphens.
-    #[schema(value_type = String, example = "lecce", pattern = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
+    #[schema(value_type = String, example = "lecce", min_length = 2, max_length = 40, pattern = "^(?!(api|admin|auth|me|www|static|assets|healthz|readyz|metrics)$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
     pub id: TenantId,
-    #[schema(value_type = String, example = "CIT Lecce")]
+    #[schema(value_type = String, example = "CIT Lecce", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: DisplayName,
     /// Host names the tenant's site answers on.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = crate::openapi::shapes::tenant_domains)]
     pub domains: Vec<Hostname>,
     /// Content locales; the first is the default. Defaults to `["it"]`.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = crate::openapi::shapes::tenant_locales)]
     pub locales: Vec<Locale>,
     /// Published content readable without a token. Defaults to true.
     pub public_read: Option<bool>,
@@ -36,11 +36,11 @@ pub struct CreateTenant {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenant {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: Option<DisplayName>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = crate::openapi::shapes::domains_patch)]
     pub domains: Option<Vec<Hostname>>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = crate::openapi::shapes::locales_patch)]
     pub locales: Option<Vec<Locale>>,
     pub public_read: Option<bool>,
     /// A disabled tenant answers nobody but platform admins.
@@ -85,11 +85,11 @@ pub struct TenantProfile {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    #[schema(value_type = String, format = "email")]
+    #[schema(value_type = String, format = "email", max_length = 254, pattern = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")]
     pub email: Email,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: DisplayName,
-    #[schema(value_type = String, format = "password", min_length = 10)]
+    #[schema(value_type = String, format = "password", min_length = 10, max_length = 1024)]
     pub password: Password,
     #[serde(default)]
     pub platform_admin: bool,

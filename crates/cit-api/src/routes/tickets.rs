@@ -154,7 +154,8 @@ fn invalid(field: &str, e: cit_core::InvalidInput) -> ApiError {
 
 fn cursor_of(raw: Option<&str>) -> ApiResult<Option<i64>> {
     raw.map(|c| {
-        c.parse::<i64>().map_err(|_| ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() })
+        c.parse::<i64>()
+            .map_err(|_| ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() })
     })
     .transpose()
 }
@@ -335,7 +336,7 @@ pub async fn update(
         due: None,
     };
     if let Some(Some(user)) = patch.assignee {
-        let staff = state.store.role_of(&t.id, cit_core::UserId(user)).await?;
+        let staff = state.store.role_of(&state.authentication()?, &t.id, cit_core::UserId(user)).await?;
         if !matches!(staff, Some(cit_core::Role::Operator | cit_core::Role::Editor | cit_core::Role::Admin)) {
             return Err(ApiError::Validation(vec![FieldError::new(
                 "assignee",

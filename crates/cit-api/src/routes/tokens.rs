@@ -17,10 +17,10 @@ use crate::state::State;
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// What the token is for, e.g. "sito pubblico".
-    #[schema(value_type = String, example = "sito pubblico")]
+    #[schema(value_type = String, example = "sito pubblico", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: DisplayName,
     /// `read` (published content), `preview` (drafts too), `write` (create, change, publish).
-    #[schema(value_type = Vec<String>, example = json!(["read"]))]
+    #[schema(schema_with = crate::openapi::shapes::scopes)]
     pub scopes: Vec<Scope>,
     /// When the token stops working; never when absent.
     pub expires_at: Option<DateTime<Utc>>,
@@ -94,7 +94,7 @@ pub async fn create(
     let (_, access) = state.tenant_access(&auth, &path, Action::ManageTokens).await?;
     let CreateToken { name, scopes, expires_at } = body.0;
     let scopes = Scopes::new(scopes).map_err(|e| ApiError::field("scopes", e))?;
-    if expires_at.is_some_and(|at| at <= Utc::now()) {
+    if expires_at.is_some_and(|at| at <= state.clock.now()) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "expires_at",
             "in_the_past",

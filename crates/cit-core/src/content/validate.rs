@@ -54,8 +54,9 @@ pub struct Validated {
     pub data: Map<String, Value>,
     /// For each reference field with a value: (field name, target type, ids in order).
     pub references: Vec<(String, super::TypeId, Vec<uuid::Uuid>)>,
-    /// For each `unique` field with a non-null value: (field name, value).
-    pub unique: Vec<(String, Value)>,
+    /// For each `unique` field with a non-null value: (field name, value). The name is the
+    /// checked [`super::FieldName`] of the type's field: the store builds SQL from it.
+    pub unique: Vec<(super::FieldName, Value)>,
     /// For each media field with a value: (field name, media id).
     pub media: Vec<(String, uuid::Uuid)>,
 }
@@ -128,7 +129,7 @@ pub fn validate_data(
                 _ => {}
             }
             if field.unique {
-                out.unique.push((name.to_owned(), normal.clone()));
+                out.unique.push((field.name.clone(), normal.clone()));
             }
         }
         out.data.insert(name.to_owned(), normal);

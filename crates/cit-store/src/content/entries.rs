@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use cit_core::Action;
-use cit_core::content::{ContentType, Validated, slugify};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use cit_core::content::{ContentType, FieldName, Validated, slugify};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, TransactionTrait,
@@ -96,7 +96,7 @@ impl TenantStore<'_> {
             }
             if q.count(conn).await? > 0 {
                 issues.push(DataIssue {
-                    path: field.clone(),
+                    path: field.as_str().to_owned(),
                     code: "not_unique",
                     message: "another entry already has this value".into(),
                 });
@@ -155,20 +155,19 @@ impl TenantStore<'_> {
     }
 
     async fn insert_revision(&self, conn: &impl ConnectionTrait, e: &entry::Model, note: &str) -> StoreResult<()> {
-        entry_revision::ActiveModel {
+        let row = entry_revision::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
             entry_id: Set(e.id),
-            tenant_id: Set(self.tenant().to_string()),
             revision: Set(e.revision),
             slug: Set(e.slug.clone()),
             status: Set(e.status.clone()),
             data: Set(e.data.clone()),
             author: Set(self.access().actor().to_owned()),
             note: Set(note.to_owned()),
-            created_at: Set(Utc::now()),
-        }
-        .insert(conn)
-        .await?;
+            created_at: Set(self.store().now()),
+            ..Default::default()
+        };
+        self.insert(conn, row).await?;
         Ok(())
     }
 
@@ -222,10 +221,9 @@ impl TenantStore<'_> {
             }
             None => self.derive_slug(&txn, ct, &new.locale, &new.data, id).await?,
         };
-        let now = Utc::now();
-        let model = entry::ActiveModel {
+        let now = self.store().now();
+        let row = entry::ActiveModel {
             id: Set(id),
-            tenant_id: Set(self.tenant().to_string()),
             type_id: Set(type_id.to_owned()),
             locale: Set(new.locale.clone()),
             translation_group: Set(group),
@@ -239,10 +237,10 @@ impl TenantStore<'_> {
             updated_at: Set(now),
             author: Set(self.access().actor().to_owned()),
             revision: Set(1),
-        }
-        .insert(&txn)
-        .await
-        .map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
+            ..Default::default()
+        };
+        let model =
+            self.insert(&txn, row).await.map_err(StoreError::unique("slug", "the slug is taken in this tenant"))?;
         self.insert_revision(&txn, &model, "created").await?;
         super::search::index_entry(&txn, ct, &model, super::search::Indexed::New).await?;
         self.audit_on(
@@ -310,7 +308,7 @@ impl TenantStore<'_> {
                 "updated".to_owned()
             }
         });
-        let now = Utc::now();
+        let now = self.store().now();
         let published_at = match (old_status, status) {
             (EntryStatus::Published, EntryStatus::Published) => current.published_at,
             (_, EntryStatus::Published) => Some(now),
@@ -578,8 +576,8 @@ impl TenantStore<'_> {
 }
 
 /// `data.field = value`, compared the way each backend stores JSON scalars.
-fn unique_condition(backend: Backend, field: &str, value: &Value) -> sea_orm::sea_query::SimpleExpr {
-    let expr = Expr::cust(format!(r#"("data" ->> '{field}')"#));
+fn unique_condition(backend: Backend, field: &FieldName, value: &Value) -> sea_orm::sea_query::SimpleExpr {
+    let expr = crate::scoped::json_field(field);
     match (backend, value) {
         (Backend::Sqlite, Value::Number(n)) if n.is_i64() => expr.eq(n.as_i64().unwrap_or_default()),
         (Backend::Sqlite, Value::Number(n)) => expr.eq(n.as_f64().unwrap_or_default()),

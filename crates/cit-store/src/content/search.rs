@@ -1,24 +1,24 @@
 //! The search index: one document per entry, kept current in the transaction of every write,
-//! and the ranked, faceted query over it. Only this file knows the SQL of each backend's
-//! full-text engine.
+//! and the ranked, faceted query over it. The SQL of each backend's full-text engine lives in
+//! the scoped layer ([`crate::scoped::search_index`]), with the tenant condition of each statement.
 
 use std::collections::HashMap;
 
+use cit_core::PlatformAccess;
 use cit_core::content::{ContentType, FieldKind};
 use cit_core::search::{plain, stems};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value as DbValue};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use super::EntryStatus;
+use crate::StoreResult;
 use crate::entity::entry;
-use crate::scoped::TenantStore;
-use crate::{Backend, StoreError, StoreResult};
+use crate::scoped::{TenantStore, search_index};
 
 /// The content type whose entries are topics: references to it become the topic facet.
 pub const TOPIC_TYPE: &str = "argomento";
 /// Matches considered for ranking and facets.
-const MAX_MATCHES: u64 = 1000;
+pub(crate) const MAX_MATCHES: u64 = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchQuery {
@@ -53,10 +53,11 @@ pub struct SearchResults {
     pub topics: Vec<(uuid::Uuid, usize)>,
 }
 
-struct Document {
-    title: String,
-    body: String,
-    topics: Vec<String>,
+/// What a search document holds, worked out from an entry and its type.
+pub(crate) struct Document {
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) topics: Vec<String>,
 }
 
 fn document(ct: &ContentType, data: &serde_json::Map<String, Value>) -> Document {
@@ -86,21 +87,6 @@ fn document(ct: &ContentType, data: &serde_json::Map<String, Value>) -> Document
     Document { title, body: body.join("\n"), topics }
 }
 
-fn table() -> Alias {
-    Alias::new("search_documents")
-}
-
-fn col(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-fn db(backend: Backend) -> DbBackend {
-    match backend {
-        Backend::Sqlite => DbBackend::Sqlite,
-        Backend::Postgres => DbBackend::Postgres,
-    }
-}
-
 /// Whether the entry may already have a search document to replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Indexed {
@@ -119,78 +105,8 @@ pub(crate) async fn index_entry(
     let empty = serde_json::Map::new();
     let data = e.data.as_object().unwrap_or(&empty);
     let doc = document(ct, data);
-    if indexed == Indexed::Maybe {
-        let delete = Query::delete().from_table(table()).and_where(Expr::col(col("entry_id")).eq(e.id)).to_owned();
-        conn.execute(&delete).await?;
-    }
-    let insert = Query::insert()
-        .into_table(table())
-        .columns(
-            [
-                "entry_id",
-                "tenant_id",
-                "type_id",
-                "locale",
-                "status",
-                "topics",
-                "title",
-                "body",
-                "title_stems",
-                "body_stems",
-            ]
-            .map(col),
-        )
-        .values([
-            e.id.into(),
-            e.tenant_id.clone().into(),
-            e.type_id.clone().into(),
-            e.locale.clone().into(),
-            e.status.clone().into(),
-            doc.topics.join(" ").into(),
-            doc.title.clone().into(),
-            doc.body.clone().into(),
-            stems(&doc.title).join(" ").into(),
-            stems(&doc.body).join(" ").into(),
-        ])
-        .map_err(|e| StoreError::Corrupt(format!("search document: {e}")))?
-        .to_owned();
-    conn.execute(&insert).await?;
-    Ok(())
-}
-
-/// Keeps the document's status in step with the entry's (the scheduler's flips).
-pub(crate) async fn set_status(conn: &impl ConnectionTrait, id: uuid::Uuid, status: &str) -> StoreResult<()> {
-    let update = Query::update()
-        .table(table())
-        .value(col("status"), status)
-        .and_where(Expr::col(col("entry_id")).eq(id))
-        .to_owned();
-    conn.execute(&update).await?;
-    Ok(())
-}
-
-/// The FTS5 query: the tenant first (its column holds nothing else, so `^` anchors the whole
-/// id), then every term as a prefix of a stem in the title or the body. Terms hold letters and
-/// digits only and tenant ids letters, digits and hyphens, so quoting them cannot break FTS5's
-/// syntax. The SQL still compares `tenant_id`: the match only narrows early.
-fn fts_match(tenant: &str, terms: &[cit_core::search::Term]) -> String {
-    let terms = terms.iter().map(|t| format!("\"{}\"*", t.stem)).collect::<Vec<_>>().join(" ");
-    format!("{{tenant_id}} : ^\"{tenant}\" AND {{title_stems body_stems}} : ({terms})")
-}
-
-/// The ranked match on SQLite, `statuses` being the placeholders of the status list.
-///
-/// CROSS JOIN pins the join order: the full-text match runs once and drives the lookups. Left
-/// to itself, SQLite walks the tenant's documents by idx_search_scope and runs the MATCH (a
-/// prefix merge over the whole index) once per document: minutes instead of a fraction of a
-/// second on 50,000 entries (bench/RESULTS.md).
-fn sqlite_sql(statuses: &str) -> String {
-    format!(
-        r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, e.slug, -bm25(search_fts, 0.0, 5.0, 1.0) AS score
-           FROM search_fts CROSS JOIN search_documents d ON d.doc_id = search_fts.rowid CROSS JOIN entries e ON e.id = d.entry_id
-           WHERE search_fts MATCH ? AND d.tenant_id = ? AND d.locale = ? AND d.status IN ({statuses})
-           ORDER BY score DESC, d.entry_id LIMIT {MAX_MATCHES}"#
-    )
+    let stemmed = (stems(&doc.title).join(" "), stems(&doc.body).join(" "));
+    search_index::write(conn, e, &doc, stemmed, indexed == Indexed::Maybe).await
 }
 
 impl TenantStore<'_> {
@@ -204,72 +120,7 @@ impl TenantStore<'_> {
                 cit_core::Action::PublishContent,
             ])?;
         }
-        let backend = self.store().backend;
-        let mut values: Vec<DbValue> = Vec::new();
-        let sql = match backend {
-            Backend::Sqlite => {
-                values.push(fts_match(self.tenant().as_str(), &q.terms).into());
-                values.push(self.tenant().to_string().into());
-                values.push(q.locale.clone().into());
-                let statuses = q
-                    .statuses
-                    .iter()
-                    .map(|s| {
-                        values.push(s.as_str().to_owned().into());
-                        "?"
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                sqlite_sql(&statuses)
-            }
-            Backend::Postgres => {
-                // Each term matches PostgreSQL's Italian stem or cit's own, as a prefix. Words and
-                // stems hold letters and digits only, so `:*` is the only syntax in them.
-                let mut parts = Vec::new();
-                for t in &q.terms {
-                    let n = values.len() + 1;
-                    parts.push(format!("(to_tsquery('italian', ${n}) || to_tsquery('simple', ${}))", n + 1));
-                    values.push(format!("{}:*", t.word).into());
-                    values.push(format!("{}:*", t.stem).into());
-                }
-                let tsquery = parts.join(" && ");
-                let next = values.len() + 1;
-                values.push(self.tenant().to_string().into());
-                values.push(q.locale.clone().into());
-                let statuses = q
-                    .statuses
-                    .iter()
-                    .map(|s| {
-                        values.push(s.as_str().to_owned().into());
-                        format!("${}", values.len())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, e.slug, CAST(ts_rank(d.tsv, q.query) AS DOUBLE PRECISION) AS score
-                       FROM search_documents d JOIN entries e ON e.id = d.entry_id CROSS JOIN (SELECT {tsquery} AS query) q
-                       WHERE d.tsv @@ q.query AND d.tenant_id = ${next} AND d.locale = ${} AND d.status IN ({statuses})
-                       ORDER BY score DESC, d.entry_id LIMIT {MAX_MATCHES}"#,
-                    next + 1
-                )
-            }
-        };
-        let rows = self.store().read.query_all_raw(Statement::from_sql_and_values(db(backend), sql, values)).await?;
-        let mut matches = Vec::with_capacity(rows.len());
-        for row in rows {
-            let hit = SearchHit {
-                entry_id: row.try_get("", "entry_id")?,
-                type_id: row.try_get("", "type_id")?,
-                slug: row.try_get("", "slug")?,
-                status: EntryStatus::parse(&row.try_get::<String>("", "status")?).unwrap_or(EntryStatus::Draft),
-                title: row.try_get("", "title")?,
-                // Read for the page's hits only, below: a common word matches every document.
-                body: String::new(),
-                score: row.try_get("", "score")?,
-            };
-            let topics: String = row.try_get("", "topics")?;
-            matches.push((hit, topics));
-        }
+        let matches = self.search_matches(q).await?;
         // Facets count the matches before the type and topic filters narrow them.
         let mut types: HashMap<String, usize> = HashMap::new();
         let mut topics: HashMap<uuid::Uuid, usize> = HashMap::new();
@@ -300,20 +151,8 @@ impl TenantStore<'_> {
 
     /// The indexed text of the hits shown, for their snippets.
     async fn fill_bodies(&self, hits: &mut [SearchHit]) -> StoreResult<()> {
-        if hits.is_empty() {
-            return Ok(());
-        }
-        let select = Query::select()
-            .columns([col("entry_id"), col("body")])
-            .from(table())
-            .and_where(Expr::col(col("entry_id")).is_in(hits.iter().map(|h| h.entry_id)))
-            .to_owned();
-        let backend = self.store().backend;
-        let rows = self.store().read.query_all_raw(db(backend).build(&select)).await?;
-        let mut bodies: HashMap<uuid::Uuid, String> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            bodies.insert(row.try_get("", "entry_id")?, row.try_get("", "body")?);
-        }
+        let ids: Vec<uuid::Uuid> = hits.iter().map(|h| h.entry_id).collect();
+        let mut bodies = self.search_bodies(&ids).await?;
         for hit in hits {
             if let Some(body) = bodies.remove(&hit.entry_id) {
                 hit.body = body;
@@ -324,20 +163,14 @@ impl TenantStore<'_> {
 }
 
 impl crate::Store {
-    /// Indexes the entries that have no search document yet (entries written before the index
-    /// existed). Returns how many it indexed; cheap when there are none.
-    pub async fn index_missing(&self) -> StoreResult<usize> {
-        use sea_orm::{EntityTrait, QueryFilter, QuerySelect};
+    /// Indexes the entries of every tenant that have no search document yet (entries written
+    /// before the index existed). Returns how many it indexed; cheap when there are none.
+    /// Cross-tenant, so it needs the platform's [`cit_core::PlatformAction::IndexSearch`] capability.
+    pub async fn index_missing(&self, access: &PlatformAccess) -> StoreResult<usize> {
         let mut done = 0;
         let mut types: HashMap<(String, String), Option<ContentType>> = HashMap::new();
         loop {
-            let batch = entry::Entity::find()
-                .filter(Expr::cust(
-                    r#"NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.entry_id = "entries"."id")"#,
-                ))
-                .limit(500)
-                .all(&self.read)
-                .await?;
+            let batch = self.entries_without_document(access, 500).await?;
             if batch.is_empty() {
                 return Ok(done);
             }
@@ -345,7 +178,7 @@ impl crate::Store {
             for e in batch {
                 let key = (e.tenant_id.clone(), e.type_id.clone());
                 if !types.contains_key(&key) {
-                    let row = crate::entity::content_type::Entity::find_by_id(key.clone()).one(&self.read).await?;
+                    let row = self.content_type_row(access, &key.0, &key.1).await?;
                     let ct = row.and_then(|r| {
                         let def = serde_json::from_value(r.definition).ok()?;
                         ContentType::parse(&r.api_id, &def).ok()
@@ -365,23 +198,5 @@ impl crate::Store {
                 return Ok(done);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::test_support::{sqlite_plan, sqlite_store};
-
-    /// The plan, not the timing: a test database is too small for the slow plan to show as time,
-    /// and SQLite picks the same plan whatever the size (cit keeps no statistics).
-    #[tokio::test]
-    async fn sqlite_search_runs_the_full_text_match_first() {
-        let (_dir, store) = sqlite_store().await;
-        let values: Vec<DbValue> = vec!["\"serviz\"*".into(), "lecce".into(), "it".into(), "published".into()];
-        let steps =
-            sqlite_plan(&store, Statement::from_sql_and_values(DbBackend::Sqlite, sqlite_sql("?"), values)).await;
-        assert!(steps.first().is_some_and(|s| s.starts_with("SCAN search_fts")), "plan: {steps:?}");
     }
 }

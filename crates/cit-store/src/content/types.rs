@@ -6,8 +6,7 @@ use cit_core::Action;
 use cit_core::content::{Change, ContentType, ContentTypeDef, diff_types};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::{Value, json};
 
@@ -130,7 +129,7 @@ impl TenantStore<'_> {
         if !force && changes.iter().any(PlannedChange::loses_data) {
             return Err(StoreError::Destructive(changes));
         }
-        let now = Utc::now();
+        let now = self.store().now();
         let actor = self.access().actor().to_owned();
         let touched: std::collections::BTreeSet<String> = changes
             .iter()
@@ -157,16 +156,15 @@ impl TenantStore<'_> {
                                 .await?;
                         }
                         None => {
-                            content_type::ActiveModel {
-                                tenant_id: Set(self.tenant().to_string()),
+                            let row = content_type::ActiveModel {
                                 api_id: Set(api_id.clone()),
                                 version: Set(version),
                                 definition: Set(definition.clone()),
                                 created_at: Set(now),
                                 updated_at: Set(now),
-                            }
-                            .insert(&txn)
-                            .await?;
+                                ..Default::default()
+                            };
+                            self.insert(&txn, row).await?;
                         }
                     }
                     self.strip_removed_fields(&txn, api_id, ct).await?;
@@ -210,16 +208,15 @@ impl TenantStore<'_> {
         definition: Option<Value>,
         actor: &str,
     ) -> StoreResult<()> {
-        content_type_version::ActiveModel {
-            tenant_id: Set(self.tenant().to_string()),
+        let row = content_type_version::ActiveModel {
             api_id: Set(api_id.to_owned()),
             version: Set(version),
             definition: Set(definition),
             actor: Set(actor.to_owned()),
-            created_at: Set(Utc::now()),
-        }
-        .insert(conn)
-        .await?;
+            created_at: Set(self.store().now()),
+            ..Default::default()
+        };
+        self.insert(conn, row).await?;
         Ok(())
     }
 
