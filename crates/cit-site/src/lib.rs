@@ -10,6 +10,7 @@ pub mod api;
 pub mod colour;
 pub mod pages;
 pub mod render;
+pub mod requests;
 pub mod server;
 pub mod settings;
 pub mod theme;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// What `cit site` needs to run. Every field has a default that works with `cit demo`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SiteSettings {
     /// Address the sites listen on (`CIT_SITE_LISTEN`, default `127.0.0.1:8081`).
     pub listen: String,
@@ -23,6 +23,9 @@ pub struct SiteSettings {
     pub api_timeout_secs: u64,
     /// HTTP worker threads (`CIT_SITE_WORKERS`, default 2).
     pub workers: usize,
+    /// Key that signs the CSRF tokens of the forms (`CIT_SITE_SECRET`; default: random at
+    /// start-up, so set it when several site processes share one address).
+    pub secret: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
@@ -33,6 +36,22 @@ pub const DEFAULT_API_URL: &str = "http://127.0.0.1:8080";
 pub struct SettingsError {
     pub name: &'static str,
     pub message: String,
+}
+
+impl std::fmt::Debug for SiteSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteSettings")
+            .field("listen", &self.listen)
+            .field("api_url", &self.api_url)
+            .field("themes_dir", &self.themes_dir)
+            .field("assets_dir", &self.assets_dir)
+            .field("cache_ttl_secs", &self.cache_ttl_secs)
+            .field("stale_max_secs", &self.stale_max_secs)
+            .field("api_timeout_secs", &self.api_timeout_secs)
+            .field("workers", &self.workers)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Default for SiteSettings {
@@ -47,6 +66,7 @@ impl Default for SiteSettings {
             stale_max_secs: 86_400,
             api_timeout_secs: 5,
             workers: 2,
+            secret: None,
         }
     }
 }
@@ -86,6 +106,7 @@ impl SiteSettings {
                     .map_err(|_| SettingsError { name, message: format!("expected a whole number, got {v:?}") }),
             }
         };
+        s.secret = get("CIT_SITE_SECRET");
         s.cache_ttl_secs = number("CIT_SITE_CACHE_TTL_SECS", s.cache_ttl_secs)?;
         s.stale_max_secs = number("CIT_SITE_STALE_MAX_SECS", s.stale_max_secs)?;
         s.api_timeout_secs = number("CIT_SITE_API_TIMEOUT_SECS", s.api_timeout_secs)?.max(1);

@@ -116,6 +116,7 @@ async fn start_with_ttl(cache_ttl_secs: u64) -> Running {
         stale_max_secs: 3600,
         api_timeout_secs: 2,
         workers: 1,
+        secret: None,
     };
     let app = SiteApp::build(settings).unwrap();
     let site = format!("http://127.0.0.1:{}", app.port());

@@ -195,6 +195,11 @@ impl ApiClient {
         cache.insert(key, value);
     }
 
+    /// The HTTP client, for the requests that must never be cached (form posts, tickets).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// How long an answer is used before the API is asked again.
     pub fn ttl(&self) -> Duration {
         self.ttl

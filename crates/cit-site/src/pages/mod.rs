@@ -32,7 +32,7 @@ pub use news::{article, event, events, news};
 pub use places::{contacts, place, places};
 pub use search::{safe_snippet, search};
 pub use services::{service, services};
-pub use static_pages::{feedback_thanks, page_by_path, preview};
+pub use static_pages::{page_by_path, preview};
 pub use tree::Tree;
 
 /// Service categories of the CIT preset, in catalogue order, with their Italian names.

@@ -81,13 +81,3 @@ pub async fn preview(cx: &Ctx, ty: &str, id: &str) -> PageResult {
     page.jsonld = None;
     Ok(Answer::Page(page))
 }
-
-/// The answer to the "was this page clear?" form: logged, thanked; nothing is stored about the visitor.
-pub fn feedback_thanks(cx: &Ctx, rating: Option<u8>, page_path: &str) -> PageResult {
-    tracing::info!(tenant = %cx.theme.tenant, rating = ?rating, page = %page_path, "page feedback");
-    let page = Page::new("feedback.html", "Grazie per il tuo parere")
-        .crumbs(&[(HOME, Some("/")), ("Valutazione", None)])
-        .with("rating", json!(rating))
-        .with("back", json!(page_path));
-    Ok(Answer::Page(page))
-}

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::SiteState;
 use super::respond::{platform_error, platform_index, respond};
 use super::routes::route;
-use crate::pages::{self, Ctx};
+use crate::pages::Ctx;
 
 pub(super) fn origin(req: &HttpRequest) -> String {
     let info = req.connection_info();
@@ -80,23 +80,14 @@ async fn render_page(req: HttpRequest, body: web::Bytes, state: Arc<SiteState>) 
     if rest.len() > 1 && rest.ends_with('/') {
         return redirect(&format!("{}{}", cx.base, rest.trim_end_matches('/')), StatusCode::MOVED_PERMANENTLY);
     }
-    let answer = if is_post {
-        match segments.as_slice() {
-            ["valutazione"] => {
-                let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-                let rating = form.get("rating").and_then(|r| r.parse::<u8>().ok()).filter(|r| (1..=5).contains(r));
-                let back = form
-                    .get("page")
-                    .filter(|p| p.starts_with('/') && !p.starts_with("//") && p.len() < 300)
-                    .cloned()
-                    .unwrap_or_else(|| "/".into());
-                pages::feedback_thanks(&cx, rating, &back)
-            }
-            _ => return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish(),
-        }
-    } else {
-        route(&cx, &segments).await
-    };
+    // Contact, assistance, ticket and rating forms: never cached, CSRF-protected.
+    if let Some(resp) = crate::requests::handle(&cx, &req, &segments, &body).await {
+        return resp;
+    }
+    if is_post {
+        return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish();
+    }
+    let answer = route(&cx, &segments).await;
     // Every page needs the tenant to exist in the API: its name and the page tree.
     respond(&cx, answer).await
 }

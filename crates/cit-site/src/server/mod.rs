@@ -23,6 +23,7 @@ mod assets;
 mod dispatch;
 mod page_cache;
 mod respond;
+pub(crate) use respond::respond;
 mod routes;
 
 use assets::{base_asset, bootstrap_asset, theme_asset, theme_css};
@@ -39,6 +40,8 @@ pub struct SiteState {
     /// same `cache_ttl_secs` window that the API answers are kept for): a kept page is never
     /// older than a page rendered from the cached answers would be.
     pages: Mutex<HashMap<String, KeptPage>>,
+    /// Signs the CSRF tokens of the request forms.
+    pub csrf: crate::requests::csrf::CsrfKey,
 }
 
 impl SiteState {
@@ -50,7 +53,9 @@ impl SiteState {
             Duration::from_secs(settings.api_timeout_secs),
         )?;
         let themes = Themes::scan(&settings.themes_dir);
+        let csrf = crate::requests::csrf::CsrfKey::new(settings.secret.as_deref());
         Ok(SiteState {
+            csrf,
             settings,
             api,
             themes: RwLock::new(Arc::new(themes)),

@@ -61,7 +61,7 @@ async fn chrome(cx: &Ctx, page: &Page, with_api: bool) -> Map<String, Value> {
     ctx
 }
 
-pub(super) async fn respond(cx: &Ctx, answer: pages::PageResult) -> HttpResponse {
+pub(crate) async fn respond(cx: &Ctx, answer: pages::PageResult) -> HttpResponse {
     match answer {
         Ok(Answer::Redirect(path)) => redirect(&format!("{}{}", cx.base, path), StatusCode::MOVED_PERMANENTLY),
         Ok(Answer::Document { content_type, body }) => {

@@ -1,0 +1,88 @@
+//! The API calls of the request pages. None is cached: a form carries a fresh fill token, and a
+//! ticket or a submission belongs to one visitor. The visitor's address goes along in
+//! `X-Forwarded-For` (the API trusts it only from a proxy it was told to trust).
+
+use reqwest::header::RETRY_AFTER;
+use serde_json::Value;
+
+use super::forms::FormView;
+use crate::api::ApiError;
+use crate::pages::Ctx;
+
+/// An API answer the pages look into: status, body (problem document or resource) and, for a
+/// 429, when to try again.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub retry_after: Option<u64>,
+}
+
+impl Reply {
+    /// The problem `code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body.get("code").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+async fn call(
+    cx: &Ctx,
+    method: reqwest::Method,
+    rest: &str,
+    body: Option<&Value>,
+    client: Option<&str>,
+) -> Result<Reply, ApiError> {
+    let url = cx.state.api.url(&format!("api/v1/t/{}/{rest}", cx.theme.tenant), &[])?;
+    let mut request = cx.state.api.http().request(method, url).header("Cache-Control", "no-store");
+    if let Some(ip) = client {
+        request = request.header("X-Forwarded-For", ip);
+    }
+    if let Some(b) = body {
+        request = request.json(b);
+    }
+    let resp = request.send().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let status = resp.status().as_u16();
+    let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    if status >= 500 {
+        return Err(ApiError::Unavailable(format!("status {status}")));
+    }
+    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+    Ok(Reply { status, body, retry_after })
+}
+
+fn segment(s: &str) -> Option<&str> {
+    (!s.is_empty() && s.len() <= 200 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then_some(s)
+}
+
+/// A form with a fresh fill token; `NotFound` when the tenant has no such form.
+pub async fn form(cx: &Ctx, id: &str) -> Result<FormView, ApiError> {
+    let reply = call(cx, reqwest::Method::GET, &format!("forms/{id}"), None, None).await?;
+    match reply.status {
+        200 => serde_json::from_value(reply.body).map_err(|e| ApiError::Unavailable(format!("form {id}: {e}"))),
+        404 => Err(ApiError::NotFound),
+        s => Err(ApiError::Unavailable(format!("form {id}: status {s}"))),
+    }
+}
+
+/// Sends a submission; any answer but a failure to reach the API is the caller's to read.
+pub async fn submit(cx: &Ctx, id: &str, payload: &Value, client: &str) -> Result<Reply, ApiError> {
+    call(cx, reqwest::Method::POST, &format!("forms/{id}/submissions"), Some(payload), Some(client)).await
+}
+
+/// The requester's view of a ticket; `NotFound` for a secret that is not (or no longer) valid.
+pub async fn ticket(cx: &Ctx, secret: &str) -> Result<Value, ApiError> {
+    let secret = segment(secret).ok_or(ApiError::NotFound)?;
+    let reply = call(cx, reqwest::Method::GET, &format!("tickets/by-secret/{secret}"), None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        s => Err(if s == 404 || s == 400 { ApiError::NotFound } else { ApiError::Unavailable(format!("status {s}")) }),
+    }
+}
+
+/// The requester's answer on a ticket.
+pub async fn reply(cx: &Ctx, secret: &str, text: &str, client: &str) -> Result<Reply, ApiError> {
+    let secret = segment(secret).ok_or(ApiError::NotFound)?;
+    let body = serde_json::json!({ "body": text });
+    call(cx, reqwest::Method::POST, &format!("tickets/by-secret/{secret}/messages"), Some(&body), Some(client)).await
+}
