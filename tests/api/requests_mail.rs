@@ -24,7 +24,12 @@ impl Smtp {
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
-        let child = Command::new("python3")
+        // Debian's python3-aiosmtpd installs for the system interpreter, which may not be the
+        // first `python3` on PATH (pyenv); CIT_TEST_PYTHON names another one.
+        let python = std::env::var("CIT_TEST_PYTHON").unwrap_or_else(|_| {
+            if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3".into() } else { "python3".into() }
+        });
+        let child = Command::new(&python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(dir)
             .stdout(Stdio::null())

@@ -14,6 +14,9 @@ use crate::error::InvalidInput;
 pub struct SchemaFile {
     #[serde(default)]
     pub types: BTreeMap<String, ContentTypeDef>,
+    /// `[forms.<id>]` tables: what the public may send (see [`crate::forms`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub forms: BTreeMap<String, crate::forms::FormDef>,
 }
 
 /// A content type as written by people. Unknown keys are refused.
@@ -131,6 +134,8 @@ impl SchemaFile {
                 Entry::Occupied(mut slot) => merge_type(slot.get_mut(), theirs),
             }
         }
+        // A form is replaced whole by a later file.
+        self.forms.extend(other.forms);
         self
     }
 

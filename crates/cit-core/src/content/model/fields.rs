@@ -140,7 +140,7 @@ pub(super) const DEFAULT_SLUG_FROM: &str = "title";
 
 impl Field {
     /// Checks one field definition; `place` is where it is ("types.notizia.fields[2]").
-    pub(super) fn parse(def: &FieldDef, place: &str) -> Result<Field, Vec<InvalidInput>> {
+    pub(crate) fn parse(def: &FieldDef, place: &str) -> Result<Field, Vec<InvalidInput>> {
         let mut errors = Vec::new();
         let name = FieldName::parse(&def.name).map_err(|e| errors.push(at(&format!("{place}.name"), e))).ok();
         let kind = def.kind.as_str();
