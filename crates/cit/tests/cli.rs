@@ -54,8 +54,13 @@ struct Server {
 
 impl Server {
     fn start(db: &TestDb) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    fn start_with(db: &TestDb, env: &[(&str, &str)]) -> Self {
         let mut child = cit(db)
             .arg("serve")
+            .envs(env.iter().copied())
             .env("CIT_LISTEN", "127.0.0.1:0")
             .env("CIT_WORKERS", "2")
             .env("CIT_ADMIN_EMAIL", ADMIN_EMAIL)
@@ -365,6 +370,104 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
         .unwrap();
     let stored: std::collections::HashSet<&str> =
         list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(id.as_str())).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
+
+/// SIGKILL in the middle of a burst of public form submissions: every submission the API
+/// acknowledged (201 with its id) is there after a restart, readable by the tenant's staff.
+#[tokio::test]
+async fn sigkill_during_a_burst_of_submissions_loses_no_acknowledged_one() {
+    let db = TestDb::new().await;
+    assert_eq!(code(&run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"])), 0);
+    let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/presets/cit.toml");
+    let applied = run(&db, &["schema", "apply", "--tenant", "lecce", preset]);
+    assert_eq!(code(&applied), 0, "{}", text(&applied));
+    // Bots are refused by fill time and rate limits; this burst is the test's own traffic.
+    let env = [
+        ("CIT_REQUESTS__MIN_FILL_SECS", "0"),
+        ("CIT_REQUESTS__PER_ADDRESS", "1000000"),
+        ("CIT_REQUESTS__PER_TENANT", "1000000"),
+    ];
+    let mut server = Server::start_with(&db, &env);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let form: Value = client
+        .get(format!("{}/api/v1/t/lecce/forms/contatti", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fill_token = form["fill_token"].as_str().expect("the form carries a fill token").to_owned();
+
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (client, base, fill_token, acknowledged, stop) =
+            (client.clone(), server.base.clone(), fill_token.clone(), acknowledged.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let body = json!({
+                    "data": {"nome": "Maria Rossi", "email": "maria@comune.example",
+                             "oggetto": format!("burst {w}-{i}"), "messaggio": "Una domanda per il CIT."},
+                    "consent": {"accepted": true, "version": "2026-01"},
+                    "fill_token": fill_token,
+                    "website": ""
+                });
+                let sent =
+                    client.post(format!("{base}/api/v1/t/lecce/forms/contatti/submissions")).json(&body).send().await;
+                match sent {
+                    Ok(res) if res.status() == 201 => {
+                        let id = res.json::<Value>().await.map(|b| b["id"].as_str().map(str::to_owned));
+                        match id {
+                            Ok(Some(id)) => acknowledged.lock().unwrap().push(id),
+                            Ok(None) => panic!("a 201 without an id"),
+                            Err(_) => break, // the body never arrived: not acknowledged
+                        }
+                    }
+                    Ok(res) => panic!("unexpected answer {}: {}", res.status(), res.text().await.unwrap_or_default()),
+                    Err(_) => break, // the server died under us: this one was never acknowledged
+                }
+            }
+        }));
+    }
+    while acknowledged.lock().unwrap().len() < 100 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 100);
+
+    // After a restart the staff read every acknowledged submission, page by page.
+    let server = Server::start_with(&db, &env);
+    let token = login(&client, &server.base).await;
+    let mut stored = std::collections::HashSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{}/api/v1/t/lecce/submissions?form=contatti&limit=100", server.base);
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let res = client.get(url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let page: Value = res.json().await.unwrap();
+        for s in page["data"].as_array().unwrap() {
+            stored.insert(s["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
     let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(id.as_str())).collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
 }
