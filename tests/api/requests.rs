@@ -281,3 +281,53 @@ async fn the_tenant_limit_holds_across_addresses_and_proxies_are_trusted_only_fr
     assert_eq!((res.status, res.code()), (429, "rate_limited"), "three per tenant");
     assert_eq!(submissions(&app, "lecce").await, 3);
 }
+
+/// The retention job anonymises a submission once its form's retention period has passed on
+/// the server's clock, leaves younger ones and other tenants alone, and says so in the audit log.
+#[tokio::test]
+async fn retention_anonymises_only_what_is_past_its_period_and_audits_it() {
+    let app = spawn_app().await;
+    let admin = setup(&app).await;
+    app.create_tenant(&admin, "genova").await;
+    give_forms(&app, "genova").await;
+
+    let token = fill_token(&app, "lecce", "contatti").await;
+    let old = app.post("/api/v1/t/lecce/forms/contatti/submissions", None, contact(&token)).await;
+    assert_eq!(old.status, 201, "{}", old.text);
+    let old = old.body["id"].as_str().unwrap().to_owned();
+    let token = fill_token(&app, "genova", "contatti").await;
+    let genova = app.post("/api/v1/t/genova/forms/contatti/submissions", None, contact(&token)).await;
+    assert_eq!(genova.status, 201, "{}", genova.text);
+    let genova = genova.body["id"].as_str().unwrap().to_owned();
+
+    // Nothing is due yet: the run changes nothing.
+    assert_eq!(cit_api::requests::retention::run_once(&app.state).await.unwrap(), 0);
+
+    // `contatti` keeps submissions 365 days. A year and a day on, a new one arrives in Lecce.
+    app.clock.advance(chrono::Duration::days(366));
+    let token = fill_token(&app, "lecce", "contatti").await;
+    let young = app.post("/api/v1/t/lecce/forms/contatti/submissions", None, contact(&token)).await;
+    assert_eq!(young.status, 201, "{}", young.text);
+    let young = young.body["id"].as_str().unwrap().to_owned();
+    // Genova's submission is as old as Lecce's: both are due; the young one is not.
+    assert_eq!(cit_api::requests::retention::run_once(&app.state).await.unwrap(), 2);
+
+    let admin = app.admin_token().await;
+    let gone = app.get(&format!("/api/v1/t/lecce/submissions/{old}"), Some(&admin)).await;
+    assert_eq!(gone.status, 200, "{}", gone.text);
+    assert!(!gone.text.contains("Maria") && !gone.text.contains("comune.example"), "{}", gone.text);
+    let kept = app.get(&format!("/api/v1/t/lecce/submissions/{young}"), Some(&admin)).await;
+    assert_eq!(kept.body["data"]["email"], "maria@comune.example", "{}", kept.text);
+    let other = app.get(&format!("/api/v1/t/genova/submissions/{genova}"), Some(&admin)).await;
+    assert!(!other.text.contains("Maria"), "{}", other.text);
+
+    let audit = app.get("/api/v1/t/lecce/audit?limit=50", Some(&admin)).await;
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    let anonymised: Vec<&Value> =
+        audit.body["data"].as_array().unwrap().iter().filter(|a| a["action"] == "submission.anonymise").collect();
+    assert_eq!(anonymised.len(), 1, "{}", audit.text);
+    assert_eq!(anonymised[0]["details"]["count"], 1);
+
+    // A second run finds nothing more to do.
+    assert_eq!(cit_api::requests::retention::run_once(&app.state).await.unwrap(), 0);
+}

@@ -29,7 +29,7 @@ impl Smtp {
         let python = std::env::var("CIT_TEST_PYTHON").unwrap_or_else(|_| {
             if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3".into() } else { "python3".into() }
         });
-        let child = Command::new(&python)
+        let mut child = Command::new(&python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(dir)
             .stdout(Stdio::null())
@@ -43,6 +43,8 @@ impl Smtp {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the SMTP server did not start on port {port}");
     }
 
