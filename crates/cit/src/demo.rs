@@ -36,11 +36,16 @@ pub async fn run(mut settings: Settings) -> CliResult {
     let email = settings.admin_email.clone().unwrap_or_default();
     let password = settings.admin_password.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
     let listen = settings.listen.clone();
+    let mut site_settings =
+        cit_site::SiteSettings::from_env().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    // The links in e-mails (ticket follow-up) point to the demo's own sites, wherever they listen,
+    // unless the operator named the sites' address.
+    if std::env::var_os("CIT_REQUESTS__SITE_URL").is_none() {
+        settings.requests.site_url = format!("http://{}/{{tenant}}", site_settings.listen);
+    }
     let app = cit_api::Application::build_with_store(settings, store).await?;
     let base = format!("http://{}", crate::cli::with_port(&listen, app.port()));
     // The partner sites, reading this API over HTTP like any other frontend.
-    let mut site_settings =
-        cit_site::SiteSettings::from_env().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
     site_settings.api_url = base.clone();
     let site_listen = site_settings.listen.clone();
     // A busy site port leaves the API running alone rather than failing the demo.
