@@ -143,8 +143,10 @@ pub struct TicketQuery {
     /// `true`: only tickets past a due date they have not met.
     pub overdue: Option<bool>,
     /// 1 to 100; 50 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -469,8 +471,11 @@ pub struct SubmissionList {
 pub struct SubmissionQuery {
     /// Only this form's submissions.
     pub form: Option<String>,
+    /// 1 to 100; 50 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<uuid::Uuid>,
 }
 
 /// Submissions of every form (tickets' too), newest first.
@@ -494,15 +499,7 @@ pub async fn submissions(
 ) -> ApiResult<web::Json<SubmissionList>> {
     let (_, access) = state.tenant_access(&auth, &path, Action::ReadRequests).await?;
     let q = query.into_inner();
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            uuid::Uuid::parse_str(c)
-                .map_err(|_| ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() })
-        })
-        .transpose()?;
-    let page = state.store.scoped(&access).submissions(q.form.as_deref(), after, limit_of(q.limit)?).await?;
+    let page = state.store.scoped(&access).submissions(q.form.as_deref(), q.cursor, limit_of(q.limit)?).await?;
     Ok(web::Json(SubmissionList {
         data: page.items.into_iter().map(SubmissionView::from).collect(),
         next_cursor: page.next.map(|n| n.to_string()),
