@@ -351,25 +351,7 @@ pub fn parse_forms(defs: &BTreeMap<String, FormDef>) -> Result<Vec<Form>, Vec<In
 
 /// The kind of a form field as the public API names it (same names as content fields).
 pub fn kind_name(kind: &FieldKind) -> &'static str {
-    match kind {
-        FieldKind::String => "string",
-        FieldKind::Text => "text",
-        FieldKind::Richtext => "richtext",
-        FieldKind::Integer => "integer",
-        FieldKind::Decimal => "decimal",
-        FieldKind::Boolean => "boolean",
-        FieldKind::Date => "date",
-        FieldKind::Datetime => "datetime",
-        FieldKind::Enum { .. } => "enum",
-        FieldKind::Slug => "slug",
-        FieldKind::Email => "email",
-        FieldKind::Url => "url",
-        FieldKind::Media => "media",
-        FieldKind::Reference { .. } => "reference",
-        FieldKind::Tags => "tags",
-        FieldKind::Geopoint => "geopoint",
-        FieldKind::Json => "json",
-    }
+    kind.name()
 }
 
 #[cfg(test)]

@@ -57,7 +57,8 @@ pub(in crate::content) enum Measure {
 
 impl FieldKind {
     /// The name written in `kind`.
-    pub(in crate::content) fn name(&self) -> &'static str {
+    /// The kind's name as schema files and the APIs spell it.
+    pub fn name(&self) -> &'static str {
         match self {
             FieldKind::String => "string",
             FieldKind::Text => "text",
