@@ -127,8 +127,12 @@ impl TenantStore<'_> {
     /// from about four ids on it walked every row of the tenant through a `tenant_id` index
     /// (10,000 rows to expand 20 references) instead of one lookup per id. PostgreSQL chooses
     /// by its statistics.
-    pub(crate) fn select_ids<E: TenantOwned>(&self, id: E::Column, ids: &[uuid::Uuid]) -> Select<E> {
-        let by_id = id.is_in(ids.iter().copied());
+    pub(crate) fn select_ids<E: TenantOwned>(
+        &self,
+        id: E::Column,
+        ids: impl IntoIterator<Item = uuid::Uuid>,
+    ) -> Select<E> {
+        let by_id = id.is_in(ids);
         match self.store.backend {
             Backend::Postgres => self.select::<E>().filter(by_id),
             Backend::Sqlite => {
@@ -428,8 +432,8 @@ mod tests {
         let scoped = store.scoped(&access);
         let ids: Vec<uuid::Uuid> = (0..20).map(|_| uuid::Uuid::new_v4()).collect();
         let statements = [
-            scoped.select_ids::<entry::Entity>(entry::Column::Id, &ids).build(DbBackend::Sqlite),
-            scoped.select_ids::<media::Entity>(media::Column::Id, &ids).build(DbBackend::Sqlite),
+            scoped.select_ids::<entry::Entity>(entry::Column::Id, ids.iter().copied()).build(DbBackend::Sqlite),
+            scoped.select_ids::<media::Entity>(media::Column::Id, ids.iter().copied()).build(DbBackend::Sqlite),
         ];
         for stmt in statements {
             let sql = stmt.sql.clone();
