@@ -130,7 +130,7 @@ fn round(x: f64) -> f64 {
 async fn extra_tenant(store: &Store, id: &TenantId, types: &[ContentType]) -> CliResult {
     if store.tenant(id).await?.is_none() {
         let access =
-            authorize_platform(&Actor::System, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
+            authorize_platform(&Actor::Console, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
         let name = format!("CIT {}", id.as_str().replace('-', " "));
         let new =
             NewTenant { id: id.clone(), name, domains: Vec::new(), locales: vec!["it".into()], public_read: true };
@@ -165,7 +165,7 @@ async fn seed_tenant(
 ) -> CliResult<(usize, usize)> {
     let started = Instant::now();
     let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::System, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
+    let access = authorize(&Actor::Console, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
     let scoped = store.scoped(&access);
     let locale = Locale::of_tenant(&t.locales, None).map_err(|e| Failure::Other(anyhow::anyhow!(e.message)))?;
     let prefix = args.prefix.as_str();

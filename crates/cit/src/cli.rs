@@ -400,7 +400,7 @@ async fn tell_api_nodes(settings: &Settings, store: &Store, tenants: &[TenantId]
 async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
     let store = store(settings).await?;
     let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
+        authorize_platform(&Actor::Console, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
     match cmd {
         TenantCmd::Create { id, name, domains, locales } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
@@ -450,7 +450,7 @@ async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
 
 async fn user(settings: &Settings, cmd: UserCmd) -> CliResult {
     let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
+        authorize_platform(&Actor::Console, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
     match cmd {
         UserCmd::Create { email, name, platform_admin, password } => {
             let email = Email::parse(&email).map_err(invalid("email"))?;
@@ -494,7 +494,7 @@ async fn token(settings: &Settings, cmd: TokenCmd) -> CliResult {
         TenantId::parse(&tenant_raw).map_err(|_| Failure::NotFound(format!("tenant {tenant_raw} not found")))?;
     let tenant =
         store.tenant(&tenant_id).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant_id} not found")))?;
-    let access = authorize(&Actor::System, tenant.facts(), action).map_err(|e| Failure::Other(e.into()))?;
+    let access = authorize(&Actor::Console, tenant.facts(), action).map_err(|e| Failure::Other(e.into()))?;
     match cmd {
         TokenCmd::Create { name, scopes, .. } => {
             let name = DisplayName::parse(&name).map_err(invalid("name"))?;

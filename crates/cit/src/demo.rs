@@ -97,7 +97,7 @@ async fn ensure_admin(store: &cit_store::Store, settings: &Settings) -> CliResul
     let password = cit_core::Password::parse(&raw).map_err(|e| Failure::Usage(format!("CIT_ADMIN_PASSWORD: {e}")))?;
     let passwords = cit_api::security::Passwords::new(&settings.password_hashing)?;
     let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
+        authorize_platform(&Actor::Console, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
     store
         .create_user(
             &access,
@@ -138,7 +138,7 @@ pub async fn load_content(store: &cit_store::Store) -> CliResult {
 /// Creates each partner that does not exist yet.
 pub async fn provision(store: &cit_store::Store) -> CliResult {
     let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
+        authorize_platform(&Actor::Console, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
     for (id, name, _body) in PARTNERS {
         let id = TenantId::parse(id).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
         if store.tenant(&id).await?.is_some() {

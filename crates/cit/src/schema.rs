@@ -95,7 +95,7 @@ pub async fn apply_forms_to(
     dry_run: bool,
 ) -> CliResult<()> {
     let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::System, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
+    let access = authorize(&Actor::Console, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
     let report = store.scoped(&access).apply_forms(forms, prune, dry_run).await?;
     if !report.is_empty() {
         let verb = if dry_run { "would" } else { "did" };
@@ -119,7 +119,7 @@ pub async fn apply_to(
     dry_run: bool,
 ) -> CliResult<ApplyReport> {
     let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::System, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
+    let access = authorize(&Actor::Console, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
     match store.scoped(&access).apply_types(types, prune, force, dry_run).await {
         Ok(report) => Ok(report),
         Err(StoreError::Destructive(changes)) => {
@@ -147,7 +147,7 @@ pub async fn apply(
     let tenants: Vec<TenantId> = match (tenant, all) {
         (Some(t), false) => vec![TenantId::parse(&t).map_err(|_| Failure::NotFound(format!("tenant {t} not found")))?],
         (None, true) => {
-            let access = authorize_platform(&Actor::System, PlatformAction::ManageTenants)
+            let access = authorize_platform(&Actor::Console, PlatformAction::ManageTenants)
                 .map_err(|e| Failure::Other(e.into()))?;
             store.list_tenants(&access).await?.into_iter().map(|t| t.id).collect()
         }

@@ -47,7 +47,7 @@ struct SeedEntry {
 pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name: &str, text: &str) -> CliResult<usize> {
     let file: ContentFile = toml::from_str(text).map_err(|e| Failure::Other(anyhow::anyhow!("{name}: {e}")))?;
     let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::System, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
+    let access = authorize(&Actor::Console, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
     let scoped = store.scoped(&access);
     let mut created = 0;
     for (i, e) in file.entries.into_iter().enumerate() {
