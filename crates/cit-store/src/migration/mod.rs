@@ -3,6 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
+mod ddl;
 mod m20261126_000001_foundation;
 mod m20261126_000002_content;
 mod m20261126_000003_search;

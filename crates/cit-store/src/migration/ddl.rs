@@ -1,0 +1,78 @@
+//! What every migration writes again: the tenant column and its key, keys that go with their
+//! parent row, named indexes, dropping tables in order. Plain functions over sea-query's
+//! builders, so a migration reads as the list of its tables. Changing what one of them builds
+//! changes tables that have landed: `tests/schema.rs` compares the result with the golden files.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveIden)]
+enum Tenants {
+    Table,
+    Id,
+}
+
+/// Columns of a table being created that come with their constraints.
+pub trait TableDdl {
+    /// `tenant_id varchar(40) NOT NULL`, its rows deleted with the tenant.
+    fn tenant_column(&mut self, table: impl IntoIden, column: impl IntoIden) -> &mut Self;
+    /// A key from `table.column` to `parent.id`: the row goes when its parent goes.
+    fn belongs_to(
+        &mut self,
+        table: impl IntoIden,
+        column: impl IntoIden,
+        parent: impl IntoIden,
+        parent_id: impl IntoIden,
+    ) -> &mut Self;
+}
+
+impl TableDdl for TableCreateStatement {
+    fn tenant_column(&mut self, table: impl IntoIden, column: impl IntoIden) -> &mut Self {
+        let column = column.into_iden();
+        self.col(string_len(column.clone(), 40)).belongs_to(table, column, Tenants::Table, Tenants::Id)
+    }
+
+    fn belongs_to(
+        &mut self,
+        table: impl IntoIden,
+        column: impl IntoIden,
+        parent: impl IntoIden,
+        parent_id: impl IntoIden,
+    ) -> &mut Self {
+        self.foreign_key(
+            ForeignKey::create().from(table, column).to(parent, parent_id).on_delete(ForeignKeyAction::Cascade),
+        )
+    }
+}
+
+/// `CREATE INDEX name ON table (columns…)`.
+pub fn index<C: IntoIden>(
+    name: &str,
+    table: impl IntoIden,
+    columns: impl IntoIterator<Item = C>,
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for c in columns {
+        index.col(c);
+    }
+    index
+}
+
+/// `CREATE UNIQUE INDEX name ON table (columns…)`.
+pub fn unique_index<C: IntoIden>(
+    name: &str,
+    table: impl IntoIden,
+    columns: impl IntoIterator<Item = C>,
+) -> IndexCreateStatement {
+    let mut index = index(name, table, columns);
+    index.unique();
+    index
+}
+
+/// Drops the tables in the order given (children before their parents).
+pub async fn drop_tables(m: &SchemaManager<'_>, tables: impl IntoIterator<Item = DynIden>) -> Result<(), DbErr> {
+    for table in tables {
+        m.drop_table(Table::drop().table(table).to_owned()).await?;
+    }
+    Ok(())
+}
