@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use cit_core::content::{ContentType, EntryInput, Slug, slugify};
-use cit_core::{Action, Actor, Locale, PlatformAction, TenantAccess, TenantId, authorize, authorize_platform};
+use cit_core::{Action, Locale, PlatformAction, TenantAccess, TenantId};
 use cit_store::{
     EntryKey, EntryStatus, Filter, FilterValue, ListQuery, NewTenant, Op, Store, StoreError, SysField, Target,
 };
@@ -129,8 +129,7 @@ fn round(x: f64) -> f64 {
 /// A tenant beyond the demo partners: created when missing, with the CIT preset.
 async fn extra_tenant(store: &Store, id: &TenantId, types: &[ContentType]) -> CliResult {
     if store.tenant(id).await?.is_none() {
-        let access =
-            authorize_platform(&Actor::Console, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
+        let access = crate::cli::console(PlatformAction::ManageTenants)?;
         let name = format!("CIT {}", id.as_str().replace('-', " "));
         let new =
             NewTenant { id: id.clone(), name, domains: Vec::new(), locales: vec!["it".into()], public_read: true };
@@ -164,8 +163,7 @@ async fn seed_tenant(
     args: &BulkArgs,
 ) -> CliResult<(usize, usize)> {
     let started = Instant::now();
-    let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::Console, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
+    let (t, access) = crate::cli::console_in(store, tenant, Action::PublishContent).await?;
     let scoped = store.scoped(&access);
     let locale = Locale::of_tenant(&t.locales, None).map_err(|e| Failure::Other(anyhow::anyhow!(e.message)))?;
     let prefix = args.prefix.as_str();

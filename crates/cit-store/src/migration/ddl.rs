@@ -13,8 +13,14 @@ enum Tenants {
 
 /// Columns of a table being created that come with their constraints.
 pub trait TableDdl {
+    fn statement(&mut self) -> &mut TableCreateStatement;
+
     /// `tenant_id varchar(40) NOT NULL`, its rows deleted with the tenant.
-    fn tenant_column(&mut self, table: impl IntoIden, column: impl IntoIden) -> &mut Self;
+    fn tenant_column(&mut self, table: impl IntoIden, column: impl IntoIden) -> &mut TableCreateStatement {
+        let column = column.into_iden();
+        self.statement().col(string_len(column.clone(), 40)).belongs_to(table, column, Tenants::Table, Tenants::Id)
+    }
+
     /// A key from `table.column` to `parent.id`: the row goes when its parent goes.
     fn belongs_to(
         &mut self,
@@ -22,25 +28,16 @@ pub trait TableDdl {
         column: impl IntoIden,
         parent: impl IntoIden,
         parent_id: impl IntoIden,
-    ) -> &mut Self;
+    ) -> &mut TableCreateStatement {
+        self.statement().foreign_key(
+            ForeignKey::create().from(table, column).to(parent, parent_id).on_delete(ForeignKeyAction::Cascade),
+        )
+    }
 }
 
 impl TableDdl for TableCreateStatement {
-    fn tenant_column(&mut self, table: impl IntoIden, column: impl IntoIden) -> &mut Self {
-        let column = column.into_iden();
-        self.col(string_len(column.clone(), 40)).belongs_to(table, column, Tenants::Table, Tenants::Id)
-    }
-
-    fn belongs_to(
-        &mut self,
-        table: impl IntoIden,
-        column: impl IntoIden,
-        parent: impl IntoIden,
-        parent_id: impl IntoIden,
-    ) -> &mut Self {
-        self.foreign_key(
-            ForeignKey::create().from(table, column).to(parent, parent_id).on_delete(ForeignKeyAction::Cascade),
-        )
+    fn statement(&mut self) -> &mut TableCreateStatement {
+        self
     }
 }
 
