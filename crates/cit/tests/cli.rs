@@ -97,6 +97,15 @@ impl Drop for Server {
     }
 }
 
+/// A GET, with a bearer token or none, answered with JSON.
+async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl, token: Option<&str>) -> Value {
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 async fn login(client: &reqwest::Client, base: &str) -> String {
     let res = client
         .post(format!("{base}/api/v1/auth/login"))
@@ -213,8 +222,7 @@ async fn user_commands_read_passwords_from_stdin_and_never_echo_them() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let token = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
-    let me: Value =
-        client.get(format!("{}/api/v1/me", server.base)).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    let me: Value = get_json(&client, format!("{}/api/v1/me", server.base), Some(&token)).await;
     assert_eq!(me["memberships"], json!([{"tenant": "lecce", "role": "editor"}]));
 }
 
@@ -380,15 +388,8 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     }
     store.close().await.unwrap();
     let server = Server::start(&db);
-    let list: Value = client
-        .get(format!("{}/api/v1/tenants", server.base))
-        .bearer_auth(login(&client, &server.base).await)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value =
+        get_json(&client, format!("{}/api/v1/tenants", server.base), Some(&login(&client, &server.base).await)).await;
     let stored: std::collections::HashSet<&str> =
         list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(id.as_str())).collect();
@@ -412,14 +413,7 @@ async fn sigkill_during_a_burst_of_submissions_loses_no_acknowledged_one() {
     ];
     let mut server = Server::start_with(&db, &env);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    let form: Value = client
-        .get(format!("{}/api/v1/t/lecce/forms/contatti", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form: Value = get_json(&client, format!("{}/api/v1/t/lecce/forms/contatti", server.base), None).await;
     let fill_token = form["fill_token"].as_str().expect("the form carries a fill token").to_owned();
 
     let (writer, base) = (client.clone(), server.base.clone());
@@ -542,38 +536,18 @@ async fn the_demo_provisions_the_five_partners_once() {
             .json()
             .await
             .unwrap();
-        let list: Value = client
-            .get(format!("{base}/api/v1/tenants"))
-            .bearer_auth(token["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value =
+            get_json(&client, format!("{base}/api/v1/tenants"), Some(token["access_token"].as_str().unwrap())).await;
         let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["avellino", "brescia", "genova", "lecce", "potenza"]);
         // Demo content from the seed report, the same after a second run.
-        let news: Value = client
-            .get(format!("{base}/api/v1/t/lecce/entries/notizia?limit=100"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let news: Value = get_json(&client, format!("{base}/api/v1/t/lecce/entries/notizia?limit=100"), None).await;
         let titles: Vec<&str> =
             news["data"].as_array().unwrap().iter().map(|e| e["data"]["title"].as_str().unwrap()).collect();
         assert!(titles.contains(&"Webinar CIT Lecce #1"), "{titles:?}");
         counts.push(news["data"].as_array().unwrap().len());
-        let services: Value = client
-            .get(format!("{base}/api/v1/t/genova/entries/servizio?limit=100"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let services: Value =
+            get_json(&client, format!("{base}/api/v1/t/genova/entries/servizio?limit=100"), None).await;
         counts.push(services["data"].as_array().unwrap().len());
         // The API documentation page is served by cit itself.
         let docs = client.get(format!("{base}/api/v1/docs/")).send().await.unwrap();
@@ -633,15 +607,8 @@ async fn schema_apply_prints_its_plan_is_idempotent_and_refuses_data_loss() {
         "{}",
         text(&refused)
     );
-    let kept: Value = client
-        .get(format!("{}/api/v1/t/lecce/entries/notizia?status=any", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kept: Value =
+        get_json(&client, format!("{}/api/v1/t/lecce/entries/notizia?status=any", server.base), Some(&token)).await;
     assert_eq!(kept["data"][0]["data"]["sottotitolo"], "da tenere");
     let forced = run(&db, &["schema", "apply", "--tenant", "lecce", "--force", preset]);
     assert_eq!(code(&forced), 0, "{}", text(&forced));
@@ -703,7 +670,7 @@ async fn cli_writes_reach_a_running_servers_cached_reads_when_the_command_return
     // The schema loses the field: the next read, right after the command, has lost it too.
     let forced = run(&db, &["schema", "apply", "--tenant", "lecce", "--force", preset]);
     assert_eq!(code(&forced), 0, "{}", text(&forced));
-    let after: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    let after: Value = get_json(&client, &url, None).await;
     assert!(after["data"].get("sottotitolo").is_none(), "{after}");
 
     // A disabled tenant answers nobody, from the first read after the command.
