@@ -91,6 +91,17 @@ fn unindexed_equals(table: &'static str, column: &'static str) -> String {
     format!("+\"{table}\".\"{column}\" = ?")
 }
 
+/// A membership with its user, as the tenant's admins see it.
+fn member_of(m: membership::Model, u: user::Model) -> StoreResult<Member> {
+    Ok(Member {
+        user_id: UserId(u.id),
+        email: u.email,
+        name: u.name,
+        role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        since: m.created_at,
+    })
+}
+
 impl TenantStore<'_> {
     pub fn tenant(&self) -> &TenantId {
         self.access.tenant()
@@ -196,18 +207,7 @@ impl TenantStore<'_> {
             .order_by_asc(membership::Column::CreatedAt)
             .all(&self.store.read)
             .await?;
-        rows.into_iter()
-            .filter_map(|(m, u)| u.map(|u| (m, u)))
-            .map(|(m, u)| {
-                Ok(Member {
-                    user_id: UserId(u.id),
-                    email: u.email,
-                    name: u.name,
-                    role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    since: m.created_at,
-                })
-            })
-            .collect()
+        rows.into_iter().filter_map(|(m, u)| u.map(|u| (m, u))).map(|(m, u)| member_of(m, u)).collect()
     }
 
     async fn member_on(&self, conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Member> {
@@ -219,13 +219,7 @@ impl TenantStore<'_> {
             .await?
             .and_then(|(m, u)| u.map(|u| (m, u)))
             .ok_or(StoreError::NotFound("member"))?;
-        Ok(Member {
-            user_id: UserId(u.id),
-            email: u.email,
-            name: u.name,
-            role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            since: m.created_at,
-        })
+        member_of(m, u)
     }
 
     /// Adds a person to the tenant. An existing user is found by email; otherwise `new_user`
