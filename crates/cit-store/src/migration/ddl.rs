@@ -73,3 +73,12 @@ pub async fn drop_tables(m: &SchemaManager<'_>, tables: impl IntoIterator<Item =
     }
     Ok(())
 }
+
+/// Runs raw statements in order (what sea-query cannot say: FTS5 tables, triggers, generated
+/// columns).
+pub async fn execute(m: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    for sql in statements {
+        m.get_connection().execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
