@@ -1,5 +1,6 @@
-//! Schema migrations, named by timestamp and never edited once landed. The same migrations run on
-//! SQLite and PostgreSQL.
+//! Schema migrations, named by timestamp; what a landed migration builds never changes
+//! (`tests/schema.rs` compares the result with golden files), though its code may be folded onto
+//! the helpers in [`ddl`]. The same migrations run on SQLite and PostgreSQL.
 
 use sea_orm_migration::prelude::*;
 
