@@ -135,6 +135,8 @@ async fn filters_and_sorts_return_exactly_the_right_rows() {
     assert_eq!(q("filter[count][null]=false&filter[level][eq]=avanzato&sort=title").await, ["Bravo", "Delta"]);
     assert_eq!(q("filter[tags][contains]=avanzato&sort=title").await, ["Bravo", "Delta"]);
     assert_eq!(q("filter[slug][eq]=echo").await, ["Echo"]);
+    assert_eq!(q("filter[active][eq]=true&filter[level][eq]=avanzato&sort=title").await, ["Bravo", "Delta"]);
+    assert_eq!(q("filter[active][eq]=false").await, Vec::<String>::new());
 
     let drafts = app.get("/api/v1/t/lecce/entries/prova?status=draft", Some(&root)).await;
     assert_eq!(titles(&drafts.body), ["Golf bozza"]);

@@ -5,6 +5,7 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
+use cit_core::MediaId;
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
@@ -68,11 +69,11 @@ pub fn open_storage(settings: &crate::Settings) -> anyhow::Result<Arc<dyn Object
     Ok(Arc::new(LocalFileSystem::new_with_prefix(&dir)?))
 }
 
-pub fn original_path(tenant: &str, id: uuid::Uuid) -> ObjectPath {
+pub fn original_path(tenant: &str, id: MediaId) -> ObjectPath {
     ObjectPath::from(format!("{tenant}/{id}/original"))
 }
 
-pub fn variant_path(tenant: &str, id: uuid::Uuid, spec: &VariantSpec) -> ObjectPath {
+pub fn variant_path(tenant: &str, id: MediaId, spec: &VariantSpec) -> ObjectPath {
     ObjectPath::from(format!(
         "{tenant}/{id}/{}x{}-{}.{}",
         spec.width,

@@ -129,17 +129,24 @@ pub enum Actor {
         tenant: TenantId,
         scopes: Scopes,
     },
-    /// The operator at the command line, or the server itself (scheduler, demo seeding).
+    /// The operator at the command line (`cit tenant`, `cit schema apply`, seeding, imports):
+    /// provisions tenants and users and writes content in any tenant, but reads no requests
+    /// from the public and is granted none of the server's own work.
+    Console,
+    /// The server itself, for its own jobs (scheduler, outbox, retention, start-up indexing,
+    /// authentication): minted in `cit-api` only.
     System,
 }
 
 impl Actor {
-    /// A short, stable description for the audit log: `user:<uuid>`, `token:<uuid>`, `system`.
+    /// A short, stable description for the audit log: `user:<uuid>`, `token:<uuid>`, `console`,
+    /// `system`.
     pub fn audit_name(&self) -> String {
         match self {
             Actor::Anonymous => "anonymous".into(),
             Actor::User { id, .. } => format!("user:{id}"),
             Actor::Token { id, .. } => format!("token:{id}"),
+            Actor::Console => "console".into(),
             Actor::System => "system".into(),
         }
     }
@@ -207,6 +214,9 @@ pub fn authorize(actor: &Actor, tenant: TenantFacts<'_>, action: Action) -> Resu
     let allowed = match actor {
         Actor::System => true,
         Actor::User { platform_admin: true, .. } => true,
+        // The console manages and fills tenants (disabled ones too); what the public sent in is
+        // for the tenant's staff only.
+        Actor::Console => !matches!(action, Action::ReadRequests | Action::AnswerRequests),
         _ if tenant.disabled => return Err(AccessDenied::TenantDisabled),
         _ if action == Action::SubmitRequest => true,
         Actor::Anonymous => {
@@ -308,7 +318,9 @@ pub fn authorize_platform(actor: &Actor, action: PlatformAction) -> Result<Platf
     match actor {
         Actor::System => Ok(PlatformAccess { action, actor: actor.audit_name() }),
         _ if action.system_only() => Err(AccessDenied::Forbidden),
-        Actor::User { platform_admin: true, .. } => Ok(PlatformAccess { action, actor: actor.audit_name() }),
+        Actor::User { platform_admin: true, .. } | Actor::Console => {
+            Ok(PlatformAccess { action, actor: actor.audit_name() })
+        }
         Actor::Anonymous => Err(AccessDenied::Unauthenticated),
         Actor::User { .. } | Actor::Token { .. } => Err(AccessDenied::Forbidden),
     }
@@ -463,5 +475,37 @@ mod tests {
             assert_eq!(authorize_platform(&Actor::Anonymous, action).err(), Some(AccessDenied::Forbidden));
         }
         assert!(authorize_platform(&admin, PlatformAction::ManageUsers).is_ok());
+    }
+
+    #[test]
+    fn the_console_provisions_and_writes_but_does_none_of_the_servers_work() {
+        let all_platform = [
+            PlatformAction::ManageTenants,
+            PlatformAction::ManageUsers,
+            PlatformAction::RunScheduler,
+            PlatformAction::SendMail,
+            PlatformAction::ApplyRetention,
+            PlatformAction::Authenticate,
+            PlatformAction::IndexSearch,
+        ];
+        for action in all_platform {
+            let console = authorize_platform(&Actor::Console, action);
+            if action.system_only() {
+                assert_eq!(console.err(), Some(AccessDenied::Forbidden), "{action:?}");
+                assert!(authorize_platform(&Actor::System, action).is_ok(), "{action:?}");
+            } else {
+                assert_eq!(console.map(|a| a.actor().to_owned()).ok().as_deref(), Some("console"), "{action:?}");
+            }
+        }
+        let t = lecce();
+        let off = TenantFacts { disabled: true, ..facts(&t) };
+        for action in [Action::WriteContent, Action::PublishContent, Action::ManageSchema, Action::ManageTokens] {
+            let granted = authorize(&Actor::Console, off, action);
+            assert_eq!(granted.map(|a| a.actor().to_owned()).ok().as_deref(), Some("console"), "{action:?}");
+        }
+        for action in [Action::ReadRequests, Action::AnswerRequests] {
+            assert_eq!(authorize(&Actor::Console, facts(&t), action).err(), Some(AccessDenied::Forbidden));
+            assert!(authorize(&Actor::System, facts(&t), action).is_ok(), "{action:?}");
+        }
     }
 }

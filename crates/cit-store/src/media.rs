@@ -2,7 +2,7 @@
 //! catalogue: what exists, how big, and who uses it.
 
 use chrono::{DateTime, Utc};
-use cit_core::Action;
+use cit_core::{Action, MediaId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde_json::json;
@@ -13,7 +13,7 @@ use crate::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaItem {
-    pub id: uuid::Uuid,
+    pub id: MediaId,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
@@ -31,7 +31,7 @@ pub struct MediaItem {
 impl From<media::Model> for MediaItem {
     fn from(m: media::Model) -> Self {
         Self {
-            id: m.id,
+            id: m.id.into(),
             filename: m.filename,
             content_type: m.content_type,
             size: m.size,
@@ -51,7 +51,7 @@ impl From<media::Model> for MediaItem {
 /// A file already stored under `id`, to be catalogued.
 #[derive(Debug, Clone)]
 pub struct NewMedia {
-    pub id: uuid::Uuid,
+    pub id: MediaId,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
@@ -102,7 +102,7 @@ impl TenantStore<'_> {
             });
         }
         let row = media::ActiveModel {
-            id: Set(new.id),
+            id: Set(new.id.0),
             filename: Set(new.filename),
             content_type: Set(new.content_type),
             size: Set(new.size),
@@ -129,10 +129,10 @@ impl TenantStore<'_> {
         Ok(model.into())
     }
 
-    pub async fn media(&self, id: uuid::Uuid) -> StoreResult<Option<MediaItem>> {
+    pub async fn media(&self, id: MediaId) -> StoreResult<Option<MediaItem>> {
         Ok(self
             .select::<media::Entity>()
-            .filter(media::Column::Id.eq(id))
+            .filter(media::Column::Id.eq(id.0))
             .one(&self.store().read)
             .await?
             .map(MediaItem::from))
@@ -152,21 +152,22 @@ impl TenantStore<'_> {
     }
 
     /// Ids among `ids` that are media of this tenant.
-    pub async fn existing_media(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<uuid::Uuid>> {
+    pub async fn existing_media(&self, ids: &[MediaId]) -> StoreResult<Vec<MediaId>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(self
-            .select_ids::<media::Entity>(media::Column::Id, ids)
+        let found: Vec<uuid::Uuid> = self
+            .select_ids::<media::Entity>(media::Column::Id, ids.iter().map(|id| id.0))
             .select_only()
             .column(media::Column::Id)
             .into_tuple()
             .all(&self.store().read)
-            .await?)
+            .await?;
+        Ok(found.into_iter().map(MediaId::from).collect())
     }
 
     /// How many entries mention the file.
-    pub async fn media_uses(&self, id: uuid::Uuid) -> StoreResult<u64> {
+    pub async fn media_uses(&self, id: MediaId) -> StoreResult<u64> {
         let needle = format!("%{id}%");
         Ok(self
             .select::<entry::Entity>()
@@ -176,7 +177,7 @@ impl TenantStore<'_> {
     }
 
     /// Removes a file from the catalogue unless an entry uses it (409 `in_use`).
-    pub async fn remove_media(&self, id: uuid::Uuid) -> StoreResult<MediaItem> {
+    pub async fn remove_media(&self, id: MediaId) -> StoreResult<MediaItem> {
         self.require_any(&[Action::PublishContent])?;
         let found = self.media(id).await?.ok_or(StoreError::NotFound("media"))?;
         let uses = self.media_uses(id).await?;
@@ -187,7 +188,7 @@ impl TenantStore<'_> {
             });
         }
         let txn = self.store().write.begin().await?;
-        self.delete::<media::Entity>().filter(media::Column::Id.eq(id)).exec(&txn).await?;
+        self.delete::<media::Entity>().filter(media::Column::Id.eq(id.0)).exec(&txn).await?;
         self.audit_on(&txn, "media.delete", ("media", &id.to_string()), json!({"filename": found.filename})).await?;
         txn.commit().await?;
         Ok(found)

@@ -91,6 +91,17 @@ fn unindexed_equals(table: &'static str, column: &'static str) -> String {
     format!("+\"{table}\".\"{column}\" = ?")
 }
 
+/// A membership with its user, as the tenant's admins see it.
+fn member_of(m: membership::Model, u: user::Model) -> StoreResult<Member> {
+    Ok(Member {
+        user_id: UserId(u.id),
+        email: u.email,
+        name: u.name,
+        role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        since: m.created_at,
+    })
+}
+
 impl TenantStore<'_> {
     pub fn tenant(&self) -> &TenantId {
         self.access.tenant()
@@ -127,8 +138,12 @@ impl TenantStore<'_> {
     /// from about four ids on it walked every row of the tenant through a `tenant_id` index
     /// (10,000 rows to expand 20 references) instead of one lookup per id. PostgreSQL chooses
     /// by its statistics.
-    pub(crate) fn select_ids<E: TenantOwned>(&self, id: E::Column, ids: &[uuid::Uuid]) -> Select<E> {
-        let by_id = id.is_in(ids.iter().copied());
+    pub(crate) fn select_ids<E: TenantOwned>(
+        &self,
+        id: E::Column,
+        ids: impl IntoIterator<Item = uuid::Uuid>,
+    ) -> Select<E> {
+        let by_id = id.is_in(ids);
         match self.store.backend {
             Backend::Postgres => self.select::<E>().filter(by_id),
             Backend::Sqlite => {
@@ -192,18 +207,7 @@ impl TenantStore<'_> {
             .order_by_asc(membership::Column::CreatedAt)
             .all(&self.store.read)
             .await?;
-        rows.into_iter()
-            .filter_map(|(m, u)| u.map(|u| (m, u)))
-            .map(|(m, u)| {
-                Ok(Member {
-                    user_id: UserId(u.id),
-                    email: u.email,
-                    name: u.name,
-                    role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    since: m.created_at,
-                })
-            })
-            .collect()
+        rows.into_iter().filter_map(|(m, u)| u.map(|u| (m, u))).map(|(m, u)| member_of(m, u)).collect()
     }
 
     async fn member_on(&self, conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Member> {
@@ -215,13 +219,7 @@ impl TenantStore<'_> {
             .await?
             .and_then(|(m, u)| u.map(|u| (m, u)))
             .ok_or(StoreError::NotFound("member"))?;
-        Ok(Member {
-            user_id: UserId(u.id),
-            email: u.email,
-            name: u.name,
-            role: Role::parse(&m.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            since: m.created_at,
-        })
+        member_of(m, u)
     }
 
     /// Adds a person to the tenant. An existing user is found by email; otherwise `new_user`
@@ -428,8 +426,8 @@ mod tests {
         let scoped = store.scoped(&access);
         let ids: Vec<uuid::Uuid> = (0..20).map(|_| uuid::Uuid::new_v4()).collect();
         let statements = [
-            scoped.select_ids::<entry::Entity>(entry::Column::Id, &ids).build(DbBackend::Sqlite),
-            scoped.select_ids::<media::Entity>(media::Column::Id, &ids).build(DbBackend::Sqlite),
+            scoped.select_ids::<entry::Entity>(entry::Column::Id, ids.iter().copied()).build(DbBackend::Sqlite),
+            scoped.select_ids::<media::Entity>(media::Column::Id, ids.iter().copied()).build(DbBackend::Sqlite),
         ];
         for stmt in statements {
             let sql = stmt.sql.clone();

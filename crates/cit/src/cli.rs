@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use cit_api::settings::LogFormat;
 use cit_api::{Application, Settings, open_store};
 use cit_core::{
-    Actor, ApiTokenId, DisplayName, Email, Hostname, InvalidInput, Locale, Password, PlatformAction, Role, Scopes,
-    TenantId, authorize, authorize_platform,
+    Action, Actor, ApiTokenId, DisplayName, Email, Hostname, InvalidInput, Locale, Password, PlatformAccess,
+    PlatformAction, Role, Scopes, TenantAccess, TenantId, authorize, authorize_platform,
 };
-use cit_store::{NewApiToken, NewTenant, NewUser, Store, StoreError, TenantPatch};
+use cit_store::{NewApiToken, NewTenant, NewUser, Store, StoreError, Tenant, TenantPatch};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -232,6 +232,19 @@ fn invalid(what: &str) -> impl FnOnce(InvalidInput) -> Failure + '_ {
 
 pub type CliResult<T = ()> = Result<T, Failure>;
 
+/// The CLI has one actor, the operator at the console ([`Actor::Console`]): granted a platform
+/// action here, or an action inside one tenant by [`console_in`].
+pub fn console(action: PlatformAction) -> CliResult<PlatformAccess> {
+    authorize_platform(&Actor::Console, action).map_err(|e| Failure::Other(e.into()))
+}
+
+/// The tenant `id` and the console's access to do `action` in it (not found: exit code 3).
+pub async fn console_in(store: &Store, id: &TenantId, action: Action) -> CliResult<(Tenant, TenantAccess)> {
+    let tenant = store.tenant(id).await?.ok_or_else(|| Failure::NotFound(format!("tenant {id} not found")))?;
+    let access = authorize(&Actor::Console, tenant.facts(), action).map_err(|e| Failure::Other(e.into()))?;
+    Ok((tenant, access))
+}
+
 fn load_settings(config: Option<&std::path::Path>) -> CliResult<Settings> {
     let settings = Settings::load(config).map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
     settings.validate().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
@@ -399,8 +412,7 @@ async fn tell_api_nodes(settings: &Settings, store: &Store, tenants: &[TenantId]
 
 async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
     let store = store(settings).await?;
-    let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
+    let access = console(PlatformAction::ManageTenants)?;
     match cmd {
         TenantCmd::Create { id, name, domains, locales } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
@@ -449,8 +461,7 @@ async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
 }
 
 async fn user(settings: &Settings, cmd: UserCmd) -> CliResult {
-    let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
+    let access = console(PlatformAction::ManageUsers)?;
     match cmd {
         UserCmd::Create { email, name, platform_admin, password } => {
             let email = Email::parse(&email).map_err(invalid("email"))?;
@@ -486,15 +497,11 @@ async fn user(settings: &Settings, cmd: UserCmd) -> CliResult {
 async fn token(settings: &Settings, cmd: TokenCmd) -> CliResult {
     let store = store(settings).await?;
     let (tenant_raw, action) = match &cmd {
-        TokenCmd::Create { tenant, .. } | TokenCmd::Revoke { tenant, .. } => {
-            (tenant.clone(), cit_core::Action::ManageTokens)
-        }
+        TokenCmd::Create { tenant, .. } | TokenCmd::Revoke { tenant, .. } => (tenant.clone(), Action::ManageTokens),
     };
     let tenant_id =
         TenantId::parse(&tenant_raw).map_err(|_| Failure::NotFound(format!("tenant {tenant_raw} not found")))?;
-    let tenant =
-        store.tenant(&tenant_id).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant_id} not found")))?;
-    let access = authorize(&Actor::System, tenant.facts(), action).map_err(|e| Failure::Other(e.into()))?;
+    let (_, access) = console_in(&store, &tenant_id, action).await?;
     match cmd {
         TokenCmd::Create { name, scopes, .. } => {
             let name = DisplayName::parse(&name).map_err(invalid("name"))?;

@@ -5,7 +5,7 @@
 
 use cit_api::Settings;
 use cit_api::settings::Secret;
-use cit_core::{Actor, PlatformAction, TenantId, authorize_platform};
+use cit_core::{PlatformAction, TenantId};
 use cit_store::NewTenant;
 
 use crate::cli::{CliResult, Failure};
@@ -96,8 +96,7 @@ async fn ensure_admin(store: &cit_store::Store, settings: &Settings) -> CliResul
     let raw = settings.admin_password.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
     let password = cit_core::Password::parse(&raw).map_err(|e| Failure::Usage(format!("CIT_ADMIN_PASSWORD: {e}")))?;
     let passwords = cit_api::security::Passwords::new(&settings.password_hashing)?;
-    let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageUsers).map_err(|e| Failure::Other(e.into()))?;
+    let access = crate::cli::console(PlatformAction::ManageUsers)?;
     store
         .create_user(
             &access,
@@ -137,8 +136,7 @@ pub async fn load_content(store: &cit_store::Store) -> CliResult {
 
 /// Creates each partner that does not exist yet.
 pub async fn provision(store: &cit_store::Store) -> CliResult {
-    let access =
-        authorize_platform(&Actor::System, PlatformAction::ManageTenants).map_err(|e| Failure::Other(e.into()))?;
+    let access = crate::cli::console(PlatformAction::ManageTenants)?;
     for (id, name, _body) in PARTNERS {
         let id = TenantId::parse(id).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
         if store.tenant(&id).await?.is_some() {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use cit_core::content::{ContentType, SchemaFile};
 use cit_core::forms::{Form, parse_forms};
-use cit_core::{Action, Actor, PlatformAction, TenantId, authorize, authorize_platform};
+use cit_core::{Action, PlatformAction, TenantId};
 use cit_store::{ApplyReport, Store, StoreError};
 
 use crate::cli::{CliResult, Failure};
@@ -26,20 +26,24 @@ pub fn load_forms(files: &[PathBuf]) -> CliResult<Vec<Form>> {
     forms_of(&merged(files)?)
 }
 
+/// A usage error that lists every problem found in `what`, one a line.
+fn not_valid<'a>(what: &str, messages: impl Iterator<Item = &'a str>) -> Failure {
+    let lines: Vec<String> = messages.map(|m| format!("  {m}")).collect();
+    Failure::Usage(format!("the {what} not valid:\n{}", lines.join("\n")))
+}
+
 fn forms_of(file: &SchemaFile) -> CliResult<Vec<Form>> {
-    parse_forms(&file.forms).map_err(|errors| {
-        Failure::Usage(format!(
-            "the forms are not valid:\n{}",
-            errors.iter().map(|e| format!("  {}", e.message)).collect::<Vec<_>>().join("\n")
-        ))
-    })
+    parse_forms(&file.forms).map_err(|errors| not_valid("forms are", errors.iter().map(|e| e.message.as_str())))
+}
+
+/// The schema file built into the binary (`schema/presets/cit.toml`).
+fn preset_file() -> CliResult<SchemaFile> {
+    SchemaFile::parse_toml(CIT_PRESET).map_err(|e| Failure::Other(anyhow::anyhow!("the built-in preset: {e}")))
 }
 
 /// The preset's forms.
 pub fn preset_forms() -> CliResult<Vec<Form>> {
-    let file =
-        SchemaFile::parse_toml(CIT_PRESET).map_err(|e| Failure::Other(anyhow::anyhow!("the built-in preset: {e}")))?;
-    forms_of(&file)
+    forms_of(&preset_file()?)
 }
 
 fn merged(files: &[PathBuf]) -> CliResult<SchemaFile> {
@@ -57,18 +61,11 @@ fn merged(files: &[PathBuf]) -> CliResult<SchemaFile> {
 }
 
 pub fn checked(file: &SchemaFile) -> CliResult<Vec<ContentType>> {
-    file.content_types().map_err(|errors| {
-        Failure::Usage(format!(
-            "the schema is not valid:\n{}",
-            errors.iter().map(|e| format!("  {}", e.message)).collect::<Vec<_>>().join("\n")
-        ))
-    })
+    file.content_types().map_err(|errors| not_valid("schema is", errors.iter().map(|e| e.message.as_str())))
 }
 
 pub fn preset() -> CliResult<Vec<ContentType>> {
-    let file =
-        SchemaFile::parse_toml(CIT_PRESET).map_err(|e| Failure::Other(anyhow::anyhow!("the built-in preset: {e}")))?;
-    checked(&file)
+    checked(&preset_file()?)
 }
 
 /// What happened in one tenant.
@@ -94,8 +91,7 @@ pub async fn apply_forms_to(
     prune: bool,
     dry_run: bool,
 ) -> CliResult<()> {
-    let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::System, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
+    let (_, access) = crate::cli::console_in(store, tenant, Action::ManageSchema).await?;
     let report = store.scoped(&access).apply_forms(forms, prune, dry_run).await?;
     if !report.is_empty() {
         let verb = if dry_run { "would" } else { "did" };
@@ -118,8 +114,7 @@ pub async fn apply_to(
     force: bool,
     dry_run: bool,
 ) -> CliResult<ApplyReport> {
-    let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::System, t.facts(), Action::ManageSchema).map_err(|e| Failure::Other(e.into()))?;
+    let (_, access) = crate::cli::console_in(store, tenant, Action::ManageSchema).await?;
     match store.scoped(&access).apply_types(types, prune, force, dry_run).await {
         Ok(report) => Ok(report),
         Err(StoreError::Destructive(changes)) => {
@@ -147,8 +142,7 @@ pub async fn apply(
     let tenants: Vec<TenantId> = match (tenant, all) {
         (Some(t), false) => vec![TenantId::parse(&t).map_err(|_| Failure::NotFound(format!("tenant {t} not found")))?],
         (None, true) => {
-            let access = authorize_platform(&Actor::System, PlatformAction::ManageTenants)
-                .map_err(|e| Failure::Other(e.into()))?;
+            let access = crate::cli::console(PlatformAction::ManageTenants)?;
             store.list_tenants(&access).await?.into_iter().map(|t| t.id).collect()
         }
         _ => return Err(Failure::Usage("give --tenant ID or --all-tenants".into())),

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use cit_core::content::{ContentType, EntryInput, FieldKind, Slug, WriteError, slugify};
-use cit_core::{Action, Actor, Locale, TenantId, authorize};
+use cit_core::{Action, Locale, TenantId};
 use cit_store::{Entry, EntryKey, EntryStatus, Store, StoreError, TenantStore};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -46,8 +46,7 @@ struct SeedEntry {
 /// Seeds one content file into a tenant; returns how many entries it created.
 pub async fn seed(store: &Store, tenant: &TenantId, types: &[ContentType], name: &str, text: &str) -> CliResult<usize> {
     let file: ContentFile = toml::from_str(text).map_err(|e| Failure::Other(anyhow::anyhow!("{name}: {e}")))?;
-    let t = store.tenant(tenant).await?.ok_or_else(|| Failure::NotFound(format!("tenant {tenant} not found")))?;
-    let access = authorize(&Actor::System, t.facts(), Action::PublishContent).map_err(|e| Failure::Other(e.into()))?;
+    let (t, access) = crate::cli::console_in(store, tenant, Action::PublishContent).await?;
     let scoped = store.scoped(&access);
     let mut created = 0;
     for (i, e) in file.entries.into_iter().enumerate() {

@@ -97,6 +97,15 @@ impl Drop for Server {
     }
 }
 
+/// A GET, with a bearer token or none, answered with JSON.
+async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl, token: Option<&str>) -> Value {
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 async fn login(client: &reqwest::Client, base: &str) -> String {
     let res = client
         .post(format!("{base}/api/v1/auth/login"))
@@ -213,8 +222,7 @@ async fn user_commands_read_passwords_from_stdin_and_never_echo_them() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let token = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
-    let me: Value =
-        client.get(format!("{}/api/v1/me", server.base)).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    let me: Value = get_json(&client, format!("{}/api/v1/me", server.base), Some(&token)).await;
     assert_eq!(me["memberships"], json!([{"tenant": "lecce", "role": "editor"}]));
 }
 
@@ -302,6 +310,45 @@ async fn sigterm_stops_the_server_cleanly() {
     assert!(status.success(), "graceful exit: {status:?}");
 }
 
+/// Four writers send `write(writer, i)` one after another as fast as the server answers;
+/// `write` gives the id of what the server acknowledged, or None when it was never acknowledged
+/// (the server died under it). Once `at_least` writes are acknowledged the server is SIGKILLed;
+/// the acknowledged ids come back.
+async fn kill_during_a_burst<F, Fut>(server: &mut Server, at_least: usize, write: F) -> Vec<String>
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Option<String>> + Send + 'static,
+{
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (write, acknowledged, stop) = (write.clone(), acknowledged.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                match write(w, i).await {
+                    Some(id) => acknowledged.lock().unwrap().push(id),
+                    None => break,
+                }
+            }
+        }));
+    }
+    while acknowledged.lock().unwrap().len() < at_least {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= at_least);
+    acknowledged
+}
+
 /// SIGKILL in the middle of a burst of writes: every write the server acknowledged is there
 /// after a restart, and the database opens and passes its integrity check.
 #[tokio::test]
@@ -311,43 +358,25 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let token = login(&client, &server.base).await;
 
-    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for w in 0..4 {
-        let (client, base, token, acknowledged, stop) =
-            (client.clone(), server.base.clone(), token.clone(), acknowledged.clone(), stop.clone());
-        writers.push(tokio::spawn(async move {
-            for i in 0..10_000 {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let id = format!("t{w}-{i}");
-                let sent = client
-                    .post(format!("{base}/api/v1/tenants"))
-                    .bearer_auth(&token)
-                    .json(&json!({"id": id, "name": "Burst"}))
-                    .send()
-                    .await;
-                match sent {
-                    Ok(res) if res.status() == 201 => acknowledged.lock().unwrap().push(id),
-                    Ok(res) => panic!("unexpected answer {}", res.status()),
-                    Err(_) => break, // the server died under us: this write was never acknowledged
-                }
+    let (writer, base) = (client.clone(), server.base.clone());
+    let write = move |w: usize, i: usize| {
+        let (client, base, token) = (writer.clone(), base.clone(), token.clone());
+        async move {
+            let id = format!("t{w}-{i}");
+            let sent = client
+                .post(format!("{base}/api/v1/tenants"))
+                .bearer_auth(&token)
+                .json(&json!({"id": id, "name": "Burst"}))
+                .send()
+                .await;
+            match sent {
+                Ok(res) if res.status() == 201 => Some(id),
+                Ok(res) => panic!("unexpected answer {}", res.status()),
+                Err(_) => None, // the server died under us: this write was never acknowledged
             }
-        }));
-    }
-    // Let the burst run, then kill the server while writes are in flight.
-    while acknowledged.lock().unwrap().len() < 150 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    server.kill();
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.await.unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 150);
+        }
+    };
+    let acknowledged = kill_during_a_burst(&mut server, 150, write).await;
 
     // The database opens, is consistent, and holds every acknowledged tenant.
     let store =
@@ -359,15 +388,8 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     }
     store.close().await.unwrap();
     let server = Server::start(&db);
-    let list: Value = client
-        .get(format!("{}/api/v1/tenants", server.base))
-        .bearer_auth(login(&client, &server.base).await)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value =
+        get_json(&client, format!("{}/api/v1/tenants", server.base), Some(&login(&client, &server.base).await)).await;
     let stored: std::collections::HashSet<&str> =
         list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(id.as_str())).collect();
@@ -391,61 +413,33 @@ async fn sigkill_during_a_burst_of_submissions_loses_no_acknowledged_one() {
     ];
     let mut server = Server::start_with(&db, &env);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    let form: Value = client
-        .get(format!("{}/api/v1/t/lecce/forms/contatti", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form: Value = get_json(&client, format!("{}/api/v1/t/lecce/forms/contatti", server.base), None).await;
     let fill_token = form["fill_token"].as_str().expect("the form carries a fill token").to_owned();
 
-    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for w in 0..4 {
-        let (client, base, fill_token, acknowledged, stop) =
-            (client.clone(), server.base.clone(), fill_token.clone(), acknowledged.clone(), stop.clone());
-        writers.push(tokio::spawn(async move {
-            for i in 0..10_000 {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let body = json!({
-                    "data": {"nome": "Maria Rossi", "email": "maria@comune.example",
-                             "oggetto": format!("burst {w}-{i}"), "messaggio": "Una domanda per il CIT."},
-                    "consent": {"accepted": true, "version": "2026-01"},
-                    "fill_token": fill_token,
-                    "website": ""
-                });
-                let sent =
-                    client.post(format!("{base}/api/v1/t/lecce/forms/contatti/submissions")).json(&body).send().await;
-                match sent {
-                    Ok(res) if res.status() == 201 => {
-                        let id = res.json::<Value>().await.map(|b| b["id"].as_str().map(str::to_owned));
-                        match id {
-                            Ok(Some(id)) => acknowledged.lock().unwrap().push(id),
-                            Ok(None) => panic!("a 201 without an id"),
-                            Err(_) => break, // the body never arrived: not acknowledged
-                        }
-                    }
-                    Ok(res) => panic!("unexpected answer {}: {}", res.status(), res.text().await.unwrap_or_default()),
-                    Err(_) => break, // the server died under us: this one was never acknowledged
-                }
+    let (writer, base) = (client.clone(), server.base.clone());
+    let write = move |w: usize, i: usize| {
+        let (client, base, fill_token) = (writer.clone(), base.clone(), fill_token.clone());
+        async move {
+            let body = json!({
+                "data": {"nome": "Maria Rossi", "email": "maria@comune.example",
+                         "oggetto": format!("burst {w}-{i}"), "messaggio": "Una domanda per il CIT."},
+                "consent": {"accepted": true, "version": "2026-01"},
+                "fill_token": fill_token,
+                "website": ""
+            });
+            let sent =
+                client.post(format!("{base}/api/v1/t/lecce/forms/contatti/submissions")).json(&body).send().await;
+            match sent {
+                Ok(res) if res.status() == 201 => match res.json::<Value>().await {
+                    Ok(b) => Some(b["id"].as_str().expect("a 201 with an id").to_owned()),
+                    Err(_) => None, // the body never arrived: not acknowledged
+                },
+                Ok(res) => panic!("unexpected answer {}: {}", res.status(), res.text().await.unwrap_or_default()),
+                Err(_) => None, // the server died under us: this one was never acknowledged
             }
-        }));
-    }
-    while acknowledged.lock().unwrap().len() < 100 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    server.kill();
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.await.unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 100);
+        }
+    };
+    let acknowledged = kill_during_a_burst(&mut server, 100, write).await;
 
     // After a restart the staff read every acknowledged submission, page by page.
     let server = Server::start_with(&db, &env);
@@ -542,38 +536,18 @@ async fn the_demo_provisions_the_five_partners_once() {
             .json()
             .await
             .unwrap();
-        let list: Value = client
-            .get(format!("{base}/api/v1/tenants"))
-            .bearer_auth(token["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value =
+            get_json(&client, format!("{base}/api/v1/tenants"), Some(token["access_token"].as_str().unwrap())).await;
         let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["avellino", "brescia", "genova", "lecce", "potenza"]);
         // Demo content from the seed report, the same after a second run.
-        let news: Value = client
-            .get(format!("{base}/api/v1/t/lecce/entries/notizia?limit=100"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let news: Value = get_json(&client, format!("{base}/api/v1/t/lecce/entries/notizia?limit=100"), None).await;
         let titles: Vec<&str> =
             news["data"].as_array().unwrap().iter().map(|e| e["data"]["title"].as_str().unwrap()).collect();
         assert!(titles.contains(&"Webinar CIT Lecce #1"), "{titles:?}");
         counts.push(news["data"].as_array().unwrap().len());
-        let services: Value = client
-            .get(format!("{base}/api/v1/t/genova/entries/servizio?limit=100"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let services: Value =
+            get_json(&client, format!("{base}/api/v1/t/genova/entries/servizio?limit=100"), None).await;
         counts.push(services["data"].as_array().unwrap().len());
         // The API documentation page is served by cit itself.
         let docs = client.get(format!("{base}/api/v1/docs/")).send().await.unwrap();
@@ -633,15 +607,8 @@ async fn schema_apply_prints_its_plan_is_idempotent_and_refuses_data_loss() {
         "{}",
         text(&refused)
     );
-    let kept: Value = client
-        .get(format!("{}/api/v1/t/lecce/entries/notizia?status=any", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kept: Value =
+        get_json(&client, format!("{}/api/v1/t/lecce/entries/notizia?status=any", server.base), Some(&token)).await;
     assert_eq!(kept["data"][0]["data"]["sottotitolo"], "da tenere");
     let forced = run(&db, &["schema", "apply", "--tenant", "lecce", "--force", preset]);
     assert_eq!(code(&forced), 0, "{}", text(&forced));
@@ -703,7 +670,7 @@ async fn cli_writes_reach_a_running_servers_cached_reads_when_the_command_return
     // The schema loses the field: the next read, right after the command, has lost it too.
     let forced = run(&db, &["schema", "apply", "--tenant", "lecce", "--force", preset]);
     assert_eq!(code(&forced), 0, "{}", text(&forced));
-    let after: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    let after: Value = get_json(&client, &url, None).await;
     assert!(after["data"].get("sottotitolo").is_none(), "{after}");
 
     // A disabled tenant answers nobody, from the first read after the command.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use cit_core::{AccessDenied, Action, Actor, Locale, TenantAccess, authorize};
+use cit_core::{AccessDenied, Action, Actor, EntryId, Locale, TenantAccess, authorize};
 use cit_store::{Cursor, Entry, EntryStatus, ListQuery, Revision, Store, StoreError, Tenant};
 
 use super::errors::{GqlResult, invalid};
@@ -113,7 +113,8 @@ impl Loader<uuid::Uuid> for Batch {
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[uuid::Uuid]) -> Result<HashMap<uuid::Uuid, Arc<Entry>>, Arc<StoreError>> {
-        let found = self.store.scoped(&self.access).entries_by_ids(keys, &self.statuses).await.map_err(Arc::new)?;
+        let ids: Vec<EntryId> = keys.iter().copied().map(EntryId::from).collect();
+        let found = self.store.scoped(&self.access).entries_by_ids(&ids, &self.statuses).await.map_err(Arc::new)?;
         Ok(found.into_iter().map(|e| (e.id.0, Arc::new(e))).collect())
     }
 }
@@ -139,11 +140,11 @@ impl Loader<RevisionsOf> for Batch {
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[RevisionsOf]) -> Result<HashMap<RevisionsOf, Vec<Arc<Revision>>>, Arc<StoreError>> {
-        let ids: Vec<uuid::Uuid> = keys.iter().map(|k| k.0).collect();
+        let ids: Vec<EntryId> = keys.iter().map(|k| EntryId::from(k.0)).collect();
         let found = self.store.scoped(&self.access).revisions_of_entries(&ids).await.map_err(Arc::new)?;
         let mut out: HashMap<RevisionsOf, Vec<Arc<Revision>>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (id, r) in found {
-            out.entry(RevisionsOf(id)).or_default().push(Arc::new(r));
+            out.entry(RevisionsOf(id.0)).or_default().push(Arc::new(r));
         }
         Ok(out)
     }

@@ -6,7 +6,7 @@ use actix_multipart::Multipart;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use cit_core::Action;
+use cit_core::{Action, MediaId};
 use cit_store::{MediaItem, NewMedia};
 use futures_util::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
@@ -41,7 +41,7 @@ pub struct MediaView {
 fn view(tenant: &str, m: MediaItem) -> MediaView {
     MediaView {
         url: format!("/api/v1/t/{tenant}/media/{}/file", m.id),
-        id: m.id,
+        id: m.id.0,
         filename: m.filename,
         content_type: m.content_type,
         size: m.size,
@@ -188,7 +188,7 @@ pub async fn upload(
     if (kind.is_raster() || kind == Kind::Svg) && up.alt.is_none() {
         return Err(invalid("alt", "required", "images need alternative text (alt) for people who cannot see them"));
     }
-    let id = uuid::Uuid::now_v7();
+    let id = MediaId::new();
     let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let key = original_path(tenant.id.as_str(), id);
@@ -243,8 +243,8 @@ pub async fn list(
     Ok(web::Json(List::all(items.into_iter().map(|m| view(tenant.id.as_str(), m)).collect())))
 }
 
-fn media_id(raw: &str) -> ApiResult<uuid::Uuid> {
-    raw.parse().map_err(|_| ApiError::NotFound("media"))
+fn media_id(raw: &str) -> ApiResult<MediaId> {
+    raw.parse::<uuid::Uuid>().map(MediaId::from).map_err(|_| ApiError::NotFound("media"))
 }
 
 /// A file's description.

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use cit_core::search::{query_terms, snippet};
-use cit_core::{Action, Locale};
+use cit_core::{Action, EntryId, Locale};
 use cit_store::{EntryStatus, SearchQuery, TenantStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -133,7 +133,7 @@ pub async fn search(
 /// (or the title), topic facets with their titles (the first 20 topics the caller may see).
 pub(crate) async fn run(scoped: &TenantStore<'_>, query: &SearchQuery) -> ApiResult<SearchView> {
     let results = scoped.search(query).await?;
-    let topic_ids: Vec<uuid::Uuid> = results.topics.iter().take(20).map(|(id, _)| *id).collect();
+    let topic_ids: Vec<EntryId> = results.topics.iter().take(20).map(|(id, _)| EntryId::from(*id)).collect();
     let topic_titles = scoped.entries_by_ids(&topic_ids, &query.statuses).await?;
     let title_of = |id: &uuid::Uuid| {
         topic_titles

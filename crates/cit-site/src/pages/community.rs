@@ -2,16 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::{Answer, Ctx, HOME, Page, PageResult, ROLES, q};
+use super::{Answer, Ctx, Page, PageResult, ROLES, q};
 use crate::api::types::{Ente, Entry, GeoPoint, Progetto};
 
 pub async fn projects(cx: &Ctx) -> PageResult {
     let list = cx.list::<Progetto>("progetto", q(&[("sort", "title"), ("limit", "100")])).await?;
     let (done, open): (Vec<_>, Vec<_>) =
         list.items.into_iter().partition(|p| p.data.project_status.as_deref() == Some("concluso"));
-    let page = Page::new("projects.html", "Progetti")
-        .crumbs(&[(HOME, Some("/")), ("Progetti", None)])
-        .section("progetti")
+    let page = Page::section_list("projects.html", "Progetti", "progetti")
         .describe(Some("Work in progress: i progetti del CIT, con stato e avanzamento."))
         .with("open", json!(open))
         .with("done", json!(done));
@@ -21,10 +19,7 @@ pub async fn projects(cx: &Ctx) -> PageResult {
 pub(crate) fn project_page(p: Entry<Progetto>) -> Page {
     let title = p.title();
     let summary = p.data.summary.clone();
-    Page::new("project.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Progetti", Some("/progetti"))])
-        .crumb(&title, None)
-        .section("progetti")
+    Page::in_section("project.html", title.clone(), "Progetti", "progetti")
         .describe(summary.as_deref())
         .with("project", json!(p))
 }
@@ -43,9 +38,7 @@ pub async fn community(cx: &Ctx) -> PageResult {
             groups.push(json!({"role": role, "label": label, "members": members}));
         }
     }
-    let page = Page::new("community.html", "Community")
-        .crumbs(&[(HOME, Some("/")), ("Community", None)])
-        .section("community")
+    let page = Page::section_list("community.html", "Community", "community")
         .describe(Some("Gli enti della Community del CIT: coordinatore, partner ed enti aderenti."))
         .with("groups", json!(groups))
         .with("count", json!(list.items.len()));
@@ -66,10 +59,7 @@ pub(crate) fn ente_page(cx: &Ctx, e: Entry<Ente>) -> Page {
     }
     ld["memberOf"] = json!({"@type": "Organization", "name": cx.theme.file.name});
     let desc = d.description.clone();
-    let mut page = Page::new("ente.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Community", Some("/community"))])
-        .crumb(&title, None)
-        .section("community")
+    let mut page = Page::in_section("ente.html", title.clone(), "Community", "community")
         .describe(desc.as_deref())
         .with("ente", json!(e));
     page.jsonld = Some(ld);

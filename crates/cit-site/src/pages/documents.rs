@@ -2,14 +2,12 @@
 
 use serde_json::json;
 
-use super::{Answer, Ctx, HOME, Page, PageResult, q};
+use super::{Answer, Ctx, Page, PageResult, q};
 use crate::api::types::{Argomento, Basic, Entry, Evento, Notizia, Progetto, Servizio};
 
 pub async fn documents(cx: &Ctx) -> PageResult {
     let list = cx.list::<Basic>("documento", q(&[("sort", "-published_on,title"), ("limit", "100")])).await?;
-    let page = Page::new("documents.html", "Documenti")
-        .crumbs(&[(HOME, Some("/")), ("Documenti", None)])
-        .section("documenti")
+    let page = Page::section_list("documents.html", "Documenti", "documenti")
         .describe(Some("Convenzioni, report, programmi e linee guida del CIT."))
         .with("documents", json!(list.items));
     Ok(Answer::Page(page))
@@ -18,10 +16,7 @@ pub async fn documents(cx: &Ctx) -> PageResult {
 pub(crate) fn document_page(d: Entry<Basic>) -> Page {
     let title = d.title();
     let summary = d.data.summary.clone();
-    Page::new("document.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Documenti", Some("/documenti"))])
-        .crumb(&title, None)
-        .section("documenti")
+    Page::in_section("document.html", title.clone(), "Documenti", "documenti")
         .describe(summary.as_deref())
         .with("document", json!(d))
 }
@@ -32,9 +27,7 @@ pub async fn document(cx: &Ctx, slug: &str) -> PageResult {
 
 pub async fn training(cx: &Ctx) -> PageResult {
     let list = cx.list::<Basic>("pillola", q(&[("sort", "title"), ("limit", "100"), ("expand", "argomenti")])).await?;
-    let page = Page::new("training.html", "Formazione")
-        .crumbs(&[(HOME, Some("/")), ("Formazione", None)])
-        .section("formazione")
+    let page = Page::section_list("training.html", "Formazione", "formazione")
         .describe(Some("Pillole formative per il personale degli enti aderenti."))
         .with("pieces", json!(list.items));
     Ok(Answer::Page(page))
@@ -43,10 +36,7 @@ pub async fn training(cx: &Ctx) -> PageResult {
 pub(crate) fn pillola_page(p: Entry<Basic>) -> Page {
     let title = p.title();
     let summary = p.data.summary.clone();
-    Page::new("pillola.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Formazione", Some("/formazione"))])
-        .crumb(&title, None)
-        .section("formazione")
+    Page::in_section("pillola.html", title.clone(), "Formazione", "formazione")
         .describe(summary.as_deref())
         .with("piece", json!(p))
 }
@@ -57,9 +47,7 @@ pub async fn pillola(cx: &Ctx, slug: &str) -> PageResult {
 
 pub async fn topics(cx: &Ctx) -> PageResult {
     let topics = cx.topics().await?;
-    let page = Page::new("topics.html", "Argomenti")
-        .crumbs(&[(HOME, Some("/")), ("Argomenti", None)])
-        .section("argomenti")
+    let page = Page::section_list("topics.html", "Argomenti", "argomenti")
         .describe(Some("Tutti gli argomenti del sito: servizi, notizie, eventi e documenti raccolti per tema."))
         .with("topics", json!(topics));
     Ok(Answer::Page(page))
@@ -79,10 +67,7 @@ pub async fn topic(cx: &Ctx, slug: &str) -> PageResult {
     );
     let title = t.title();
     let desc = t.data.description.clone();
-    let page = Page::new("topic.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Argomenti", Some("/argomenti"))])
-        .crumb(&title, None)
-        .section("argomenti")
+    let page = Page::in_section("topic.html", title.clone(), "Argomenti", "argomenti")
         .describe(desc.as_deref())
         .with("topic", json!(t))
         .with("services", json!(services.items))

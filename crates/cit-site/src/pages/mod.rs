@@ -136,6 +136,19 @@ impl Page {
         }
     }
 
+    /// The list of a main-menu section: `Home › <title>`, the section marked as current.
+    pub fn section_list(template: &str, title: &str, section: &'static str) -> Page {
+        Page::new(template, title).crumbs(&[(HOME, Some("/")), (title, None)]).section(section)
+    }
+
+    /// The page of one entry of a main-menu section: `Home › <label> › <title>`, where the
+    /// label links to the section's list at `/<section>`, marked as current.
+    pub fn in_section(template: &str, title: String, label: &str, section: &'static str) -> Page {
+        let list = format!("/{section}");
+        let page = Page::new(template, title.clone()).crumbs(&[(HOME, Some("/")), (label, Some(&list))]);
+        page.crumb(&title, None).section(section)
+    }
+
     pub fn crumbs(mut self, crumbs: &[(&str, Option<&str>)]) -> Page {
         self.breadcrumbs = crumbs.iter().map(|(t, u)| ((*t).to_owned(), u.map(str::to_owned))).collect();
         self

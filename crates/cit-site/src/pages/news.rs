@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Answer, Ctx, HOME, Page, PageResult, now_rfc3339, q, today_start};
+use super::{Answer, Ctx, Page, PageResult, now_rfc3339, q, today_start};
 use crate::api::types::{Entry, Evento, Notizia};
 
 pub async fn news(cx: &Ctx) -> PageResult {
@@ -12,9 +12,7 @@ pub async fn news(cx: &Ctx) -> PageResult {
         query.push(("cursor".into(), c.clone()));
     }
     let list = cx.list::<Notizia>("notizia", query).await?;
-    let page = Page::new("news.html", "Notizie")
-        .crumbs(&[(HOME, Some("/")), ("Notizie", None)])
-        .section("notizie")
+    let page = Page::section_list("news.html", "Notizie", "notizie")
         .describe(Some("Notizie e comunicati del CIT."))
         .with("news", json!(list.items))
         .with("next_cursor", json!(list.next_cursor))
@@ -40,10 +38,7 @@ pub(crate) fn article_page(cx: &Ctx, n: Entry<Notizia>) -> Page {
         "image": cx.logo_url(),
         "license": "https://creativecommons.org/licenses/by/4.0/",
     });
-    let mut page = Page::new("article.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Notizie", Some("/notizie"))])
-        .crumb(&title, None)
-        .section("notizie")
+    let mut page = Page::in_section("article.html", title.clone(), "Notizie", "notizie")
         .describe(summary.as_deref())
         .with("article", json!(n));
     page.og_type = "article";
@@ -68,9 +63,7 @@ pub async fn events(cx: &Ctx) -> PageResult {
     );
     let (upcoming, past) = tokio::join!(upcoming, past);
     let (upcoming, past) = (upcoming?, past?);
-    let page = Page::new("events.html", "Eventi")
-        .crumbs(&[(HOME, Some("/")), ("Eventi", None)])
-        .section("eventi")
+    let page = Page::section_list("events.html", "Eventi", "eventi")
         .describe(Some("Webinar, incontri ed eventi pubblici del CIT: in programma e passati."))
         .with("upcoming", json!(upcoming.items))
         .with("past", json!(past.items));
@@ -114,10 +107,7 @@ pub(crate) fn event_page(cx: &Ctx, e: Entry<Evento>) -> Page {
         "inLanguage": "it",
     });
     let upcoming = e.data.start.as_deref().is_some_and(|s| s >= now_rfc3339().as_str());
-    let mut page = Page::new("event.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Eventi", Some("/eventi"))])
-        .crumb(&title, None)
-        .section("eventi")
+    let mut page = Page::in_section("event.html", title.clone(), "Eventi", "eventi")
         .describe(summary.as_deref())
         .with("event", json!(e))
         .with("upcoming", json!(upcoming));

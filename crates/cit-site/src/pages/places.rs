@@ -27,9 +27,7 @@ pub async fn contacts(cx: &Ctx) -> PageResult {
 
 pub async fn places(cx: &Ctx) -> PageResult {
     let list = cx.list::<Luogo>("luogo", q(&[("sort", "title"), ("limit", "100")])).await?;
-    let page = Page::new("places.html", "Dove siamo")
-        .crumbs(&[(HOME, Some("/")), ("Dove siamo", None)])
-        .section("dove-siamo")
+    let page = Page::section_list("places.html", "Dove siamo", "dove-siamo")
         .describe(Some("Le sedi e gli sportelli del CIT, con orari e indicazioni per raggiungerli."))
         .with("places", json!(list.items));
     Ok(Answer::Page(page))
@@ -51,10 +49,7 @@ pub(crate) fn place_page(cx: &Ctx, p: Entry<Luogo>) -> Page {
         ld["geo"] = geo(loc);
     }
     let desc = format!("{}, {}", d.address.as_deref().unwrap_or(""), d.city.as_deref().unwrap_or(""));
-    let mut page = Page::new("place.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Dove siamo", Some("/dove-siamo"))])
-        .crumb(&title, None)
-        .section("dove-siamo")
+    let mut page = Page::in_section("place.html", title.clone(), "Dove siamo", "dove-siamo")
         .describe(Some(&desc))
         .with("place", json!(p));
     page.jsonld = Some(ld);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{Answer, CATEGORIES, Ctx, HOME, Page, PageResult, SiteError, q};
+use super::{Answer, CATEGORIES, Ctx, Page, PageResult, SiteError, q};
 use crate::api::types::{Entry, Servizio};
 
 pub async fn services(cx: &Ctx) -> PageResult {
@@ -39,9 +39,7 @@ pub async fn services(cx: &Ctx) -> PageResult {
         .iter()
         .map(|(v, l)| json!({"value": v, "label": l, "count": counts.get(v).copied().unwrap_or(0)}))
         .collect();
-    let page = Page::new("services.html", "Servizi")
-        .crumbs(&[(HOME, Some("/")), ("Servizi", None)])
-        .section("servizi")
+    let page = Page::section_list("services.html", "Servizi", "servizi")
         .describe(Some("Il catalogo dei servizi offerti dal CIT agli enti aderenti, per categoria e argomento."))
         .with("groups", json!(groups))
         .with("count", json!(all.items.len()))
@@ -71,10 +69,7 @@ pub(crate) fn service_page(cx: &Ctx, s: Entry<Servizio>) -> Page {
     if let Some(u) = &s.data.access_url {
         ld["availableChannel"] = json!({"@type": "ServiceChannel", "serviceUrl": u});
     }
-    let mut page = Page::new("service.html", title.clone())
-        .crumbs(&[(HOME, Some("/")), ("Servizi", Some("/servizi"))])
-        .crumb(&title, None)
-        .section("servizi")
+    let mut page = Page::in_section("service.html", title.clone(), "Servizi", "servizi")
         .describe(summary.as_deref())
         .with("service", json!(s));
     page.jsonld = Some(ld);

@@ -60,7 +60,7 @@ impl TenantStore<'_> {
                 continue;
             }
             let found: Vec<(uuid::Uuid, String)> = self
-                .select_ids::<entry::Entity>(entry::Column::Id, ids)
+                .select_ids::<entry::Entity>(entry::Column::Id, ids.iter().copied())
                 .select_only()
                 .column(entry::Column::Id)
                 .column(entry::Column::TypeId)
@@ -88,7 +88,7 @@ impl TenantStore<'_> {
         let media_ids: Vec<uuid::Uuid> = data.media.iter().map(|(_, id)| *id).collect();
         if !media_ids.is_empty() {
             let found: Vec<uuid::Uuid> = self
-                .select_ids::<crate::entity::media::Entity>(crate::entity::media::Column::Id, &media_ids)
+                .select_ids::<crate::entity::media::Entity>(crate::entity::media::Column::Id, media_ids.iter().copied())
                 .select_only()
                 .column(crate::entity::media::Column::Id)
                 .into_tuple()
@@ -388,13 +388,13 @@ impl TenantStore<'_> {
     }
 
     /// Entries by id, any type, in one query: for expanding references.
-    pub async fn entries_by_ids(&self, ids: &[uuid::Uuid], statuses: &[EntryStatus]) -> StoreResult<Vec<Entry>> {
+    pub async fn entries_by_ids(&self, ids: &[EntryId], statuses: &[EntryStatus]) -> StoreResult<Vec<Entry>> {
         self.visible(statuses)?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-        self.select_ids::<entry::Entity>(entry::Column::Id, ids)
+        self.select_ids::<entry::Entity>(entry::Column::Id, ids.iter().map(|id| id.0))
             .filter(entry::Column::Status.is_in(statuses))
             .all(&self.store().read)
             .await?
@@ -509,20 +509,20 @@ impl TenantStore<'_> {
 
     /// The revisions of several entries, newest first within each, in one query: (entry id,
     /// revision). Entries of other tenants have none here.
-    pub async fn revisions_of_entries(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<(uuid::Uuid, Revision)>> {
+    pub async fn revisions_of_entries(&self, ids: &[EntryId]) -> StoreResult<Vec<(EntryId, Revision)>> {
         self.require_any(READ_ANY)?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         self.select::<entry_revision::Entity>()
-            .filter(entry_revision::Column::EntryId.is_in(ids.iter().copied()))
+            .filter(entry_revision::Column::EntryId.is_in(ids.iter().map(|id| id.0)))
             .order_by_asc(entry_revision::Column::EntryId)
             .order_by_desc(entry_revision::Column::Revision)
             .all(&self.store().read)
             .await?
             .into_iter()
             .map(|m| {
-                let id = m.entry_id;
+                let id = EntryId::from(m.entry_id);
                 revision_of(m).map(|r| (id, r))
             })
             .collect()

@@ -1,6 +1,6 @@
 //! The list query: typed filters, sorts and a keyset cursor, turned into SQL that means the same
-//! on SQLite and PostgreSQL. Field names reach SQL only after `FieldName::parse`, which allows
-//! `[a-z][a-z0-9_]*`, so they can be written into JSON paths; every value is bound.
+//! on SQLite and PostgreSQL. Field names are checked `FieldName`s and, like every value, bound as
+//! parameters (`"data" ->> ?`): no name of a field is ever written into the SQL text.
 
 use cit_core::content::FieldName;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
@@ -13,6 +13,7 @@ pub use cit_core::content::{
 use super::Entry;
 use crate::Backend;
 use crate::entity::entry::Column;
+use crate::scoped::json_field;
 
 fn db_of(v: &CursorValue) -> DbValue {
     match v.clone() {
@@ -33,22 +34,22 @@ fn ph(backend: Backend) -> &'static str {
 }
 
 fn json_text(field: &FieldName) -> SimpleExpr {
-    Expr::cust(format!(r#"("data" ->> '{}')"#, field.as_str()))
+    json_field(field)
 }
 
 fn json_number(backend: Backend, field: &FieldName) -> SimpleExpr {
-    let ty = match backend {
-        Backend::Sqlite => "REAL",
-        Backend::Postgres => "DOUBLE PRECISION",
+    let cast = match backend {
+        Backend::Sqlite => "CAST(? AS REAL)",
+        Backend::Postgres => "CAST($1 AS DOUBLE PRECISION)",
     };
-    Expr::cust(format!(r#"CAST("data" ->> '{}' AS {ty})"#, field.as_str()))
+    Expr::cust_with_exprs(cast, [json_field(field)])
 }
 
 fn json_bool(backend: Backend, field: &FieldName) -> SimpleExpr {
     match backend {
         // SQLite's ->> turns JSON true/false into 1/0.
-        Backend::Sqlite => Expr::cust(format!(r#"("data" ->> '{}')"#, field.as_str())),
-        Backend::Postgres => Expr::cust(format!(r#"CAST("data" ->> '{}' AS BOOLEAN)"#, field.as_str())),
+        Backend::Sqlite => json_field(field),
+        Backend::Postgres => Expr::cust_with_exprs("CAST($1 AS BOOLEAN)", [json_field(field)]),
     }
 }
 
@@ -87,18 +88,11 @@ fn array_contains(backend: Backend, field: &FieldName, value: &str) -> SimpleExp
     match backend {
         Backend::Postgres => {
             let needle = serde_json::json!([value]).to_string();
-            Expr::cust_with_values(
-                format!(r#"(("data" -> '{}') @> CAST({} AS jsonb))"#, field.as_str(), ph(backend)),
-                [needle],
-            )
+            Expr::cust_with_values(r#"(("data" -> $1) @> CAST($2 AS jsonb))"#, [field.as_str().to_owned(), needle])
         }
         Backend::Sqlite => Expr::cust_with_values(
-            format!(
-                r#"EXISTS (SELECT 1 FROM json_each("entries"."data", '$.{}') WHERE "value" = {})"#,
-                field.as_str(),
-                ph(backend)
-            ),
-            [value.to_owned()],
+            r#"EXISTS (SELECT 1 FROM json_each("entries"."data", ?) WHERE "value" = ?)"#,
+            [format!("$.{}", field.as_str()), value.to_owned()],
         ),
     }
 }
@@ -207,7 +201,10 @@ fn key_exprs(sort: &[SortKey], backend: Backend, published_only: bool) -> Vec<Ke
             Target::Data(name, vt) => {
                 let n1 = name.as_str().to_owned();
                 keys.push(KeyExpr {
-                    sql: Expr::cust(format!(r#"CASE WHEN ("data" ->> '{n1}') IS NULL THEN 1 ELSE 0 END"#)),
+                    sql: Expr::cust_with_exprs(
+                        format!("CASE WHEN {} IS NULL THEN 1 ELSE 0 END", ph(backend)),
+                        [json_text(name)],
+                    ),
                     desc: false,
                     value: Box::new(move |e| CursorValue::I(i32::from(data_is_null(e, &n1)))),
                 });
@@ -352,6 +349,62 @@ mod tests {
             select = if desc { select.order_by_desc(expr) } else { select.order_by_asc(expr) };
         }
         let sql = select.build(DbBackend::Sqlite).to_string();
-        assert!(sql.contains(r#"COALESCE(("data" ->> 'title'), '') DESC"#), "{sql}");
+        assert!(sql.contains(r#"COALESCE("data" ->> 'title', '') DESC"#), "{sql}");
+    }
+
+    /// Every place a field of the data reaches SQL (each kind of filter, both sort keys of a
+    /// field, the keyset condition of a cursor) binds its name as a value.
+    #[test]
+    fn field_names_are_bound_never_written_into_the_sql() {
+        let field = |name: &str| FieldName::parse(name).unwrap();
+        let filters = [
+            (ValueType::Text, Op::Eq, FilterValue::Text("x".into()), "campo_testo"),
+            (ValueType::Text, Op::Contains, FilterValue::Text("x".into()), "campo_simile"),
+            (ValueType::Number, Op::Gt, FilterValue::Number(1.0), "campo_numero"),
+            (ValueType::Bool, Op::Eq, FilterValue::Bool(true), "campo_vero"),
+            (ValueType::Array, Op::Contains, FilterValue::Text("x".into()), "campo_lista"),
+            (ValueType::Text, Op::In, FilterValue::List(vec![FilterValue::Text("x".into())]), "campo_in"),
+            (ValueType::Text, Op::Null, FilterValue::Bool(true), "campo_nullo"),
+        ];
+        let sort = vec![
+            SortKey { target: Target::Data(field("ordine_numero"), ValueType::Number), desc: true },
+            SortKey { target: Target::Data(field("ordine_testo"), ValueType::Text), desc: false },
+        ];
+        for (backend, db) in [(Backend::Sqlite, DbBackend::Sqlite), (Backend::Postgres, DbBackend::Postgres)] {
+            use sea_orm::QueryFilter;
+            let ordering = Ordering::new(&sort, backend, false);
+            let mut select = entry::Entity::find();
+            for (ty, op, value, name) in &filters {
+                let f = Filter { target: Target::Data(field(name), *ty), op: *op, value: value.clone() };
+                select = select.filter(filter_condition(&f, backend));
+            }
+            for (expr, desc) in ordering.order_by() {
+                select = if desc { select.order_by_desc(expr) } else { select.order_by_asc(expr) };
+            }
+            let now = chrono::Utc::now();
+            let probe = Entry {
+                id: cit_core::EntryId::new(),
+                type_id: "prova".into(),
+                locale: "it".into(),
+                translation_group: uuid::Uuid::nil(),
+                slug: "prova".into(),
+                status: cit_core::content::EntryStatus::Draft,
+                data: serde_json::json!({"ordine_numero": 2, "ordine_testo": "b"}).as_object().unwrap().clone(),
+                publish_at: None,
+                unpublish_at: None,
+                published_at: None,
+                created_at: now,
+                updated_at: now,
+                author: "console".into(),
+                revision: 1,
+            };
+            select = select.filter(ordering.after(&ordering.cursor_of(&probe)).unwrap());
+            let stmt = select.build(db);
+            let values = format!("{:?}", stmt.values);
+            for name in filters.iter().map(|f| f.3).chain(["ordine_numero", "ordine_testo"]) {
+                assert!(!stmt.sql.contains(name), "{name} in the SQL text of {db:?}: {}", stmt.sql);
+                assert!(values.contains(name), "{name} bound as a value on {db:?}: {values}");
+            }
+        }
     }
 }

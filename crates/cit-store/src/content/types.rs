@@ -94,7 +94,7 @@ impl TenantStore<'_> {
         };
         let mut q = self.select::<entry::Entity>().filter(entry::Column::TypeId.eq(ty.as_str()));
         if let Some(f) = field {
-            q = q.filter(Expr::cust(format!(r#"("data" ->> '{}')"#, f.as_str())).is_not_null());
+            q = q.filter(crate::scoped::json_field(f).is_not_null());
         }
         Ok(q.count(conn).await?)
     }

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use super::ddl::{TableDdl, drop_tables, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -126,30 +128,16 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Memberships::Table)
-                .col(string_len(Memberships::TenantId, 40))
+                .tenant_column(Memberships::Table, Memberships::TenantId)
                 .col(uuid(Memberships::UserId))
                 .col(string_len(Memberships::Role, 16))
                 .col(timestamp_with_time_zone(Memberships::CreatedAt))
                 .primary_key(Index::create().col(Memberships::TenantId).col(Memberships::UserId))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Memberships::Table, Memberships::TenantId)
-                        .to(Tenants::Table, Tenants::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Memberships::Table, Memberships::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .belongs_to(Memberships::Table, Memberships::UserId, Users::Table, Users::Id)
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("idx_memberships_user").table(Memberships::Table).col(Memberships::UserId).to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_memberships_user", Memberships::Table, [Memberships::UserId])).await?;
 
         m.create_table(
             Table::create()
@@ -160,19 +148,11 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Sessions::ExpiresAt))
                 .col(timestamp_with_time_zone_null(Sessions::RevokedAt))
                 .col(string_len_null(Sessions::RevokedReason, 32))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Sessions::Table, Sessions::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .belongs_to(Sessions::Table, Sessions::UserId, Users::Table, Users::Id)
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_sessions_user", Sessions::Table, [Sessions::UserId])).await?;
 
         m.create_table(
             Table::create()
@@ -183,29 +163,17 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
                 .col(timestamp_with_time_zone(RefreshTokens::ExpiresAt))
                 .col(timestamp_with_time_zone_null(RefreshTokens::UsedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(RefreshTokens::Table, RefreshTokens::SessionId)
-                        .to(Sessions::Table, Sessions::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .belongs_to(RefreshTokens::Table, RefreshTokens::SessionId, Sessions::Table, Sessions::Id)
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_refresh_tokens_session")
-                .table(RefreshTokens::Table)
-                .col(RefreshTokens::SessionId)
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_refresh_tokens_session", RefreshTokens::Table, [RefreshTokens::SessionId])).await?;
 
         m.create_table(
             Table::create()
                 .table(ApiTokens::Table)
                 .col(uuid(ApiTokens::Id).primary_key())
-                .col(string_len(ApiTokens::TenantId, 40))
+                .tenant_column(ApiTokens::Table, ApiTokens::TenantId)
                 .col(string_len(ApiTokens::Name, 200))
                 .col(string_len(ApiTokens::Prefix, 16))
                 .col(string_len_uniq(ApiTokens::TokenHash, 64))
@@ -214,19 +182,10 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(ApiTokens::CreatedAt))
                 .col(timestamp_with_time_zone_null(ApiTokens::ExpiresAt))
                 .col(timestamp_with_time_zone_null(ApiTokens::RevokedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(ApiTokens::Table, ApiTokens::TenantId)
-                        .to(Tenants::Table, Tenants::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("idx_api_tokens_tenant").table(ApiTokens::Table).col(ApiTokens::TenantId).to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_api_tokens_tenant", ApiTokens::Table, [ApiTokens::TenantId])).await?;
 
         m.create_table(
             Table::create()
@@ -242,30 +201,23 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_audit_log_tenant_at")
-                .table(AuditLog::Table)
-                .col(AuditLog::TenantId)
-                .col(AuditLog::At)
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_audit_log_tenant_at", AuditLog::Table, [AuditLog::TenantId, AuditLog::At])).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            AuditLog::Table.into_iden(),
-            ApiTokens::Table.into_iden(),
-            RefreshTokens::Table.into_iden(),
-            Sessions::Table.into_iden(),
-            Memberships::Table.into_iden(),
-            Users::Table.into_iden(),
-            Tenants::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(t).to_owned()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                AuditLog::Table.into_iden(),
+                ApiTokens::Table.into_iden(),
+                RefreshTokens::Table.into_iden(),
+                Sessions::Table.into_iden(),
+                Memberships::Table.into_iden(),
+                Users::Table.into_iden(),
+                Tenants::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

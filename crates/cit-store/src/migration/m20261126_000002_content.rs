@@ -2,14 +2,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use super::ddl::{TableDdl, drop_tables, index, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Tenants {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum ContentTypes {
@@ -74,19 +70,13 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(ContentTypes::Table)
-                .col(string_len(ContentTypes::TenantId, 40))
+                .tenant_column(ContentTypes::Table, ContentTypes::TenantId)
                 .col(string_len(ContentTypes::ApiId, 40))
                 .col(integer(ContentTypes::Version))
                 .col(json_binary(ContentTypes::Definition))
                 .col(timestamp_with_time_zone(ContentTypes::CreatedAt))
                 .col(timestamp_with_time_zone(ContentTypes::UpdatedAt))
                 .primary_key(Index::create().col(ContentTypes::TenantId).col(ContentTypes::ApiId))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(ContentTypes::Table, ContentTypes::TenantId)
-                        .to(Tenants::Table, Tenants::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
                 .to_owned(),
         )
         .await?;
@@ -94,7 +84,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(ContentTypeVersions::Table)
-                .col(string_len(ContentTypeVersions::TenantId, 40))
+                .tenant_column(ContentTypeVersions::Table, ContentTypeVersions::TenantId)
                 .col(string_len(ContentTypeVersions::ApiId, 40))
                 .col(integer(ContentTypeVersions::Version))
                 .col(json_binary_null(ContentTypeVersions::Definition))
@@ -106,12 +96,6 @@ impl MigrationTrait for Migration {
                         .col(ContentTypeVersions::ApiId)
                         .col(ContentTypeVersions::Version),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(ContentTypeVersions::Table, ContentTypeVersions::TenantId)
-                        .to(Tenants::Table, Tenants::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
                 .to_owned(),
         )
         .await?;
@@ -120,7 +104,7 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Entries::Table)
                 .col(uuid(Entries::Id).primary_key())
-                .col(string_len(Entries::TenantId, 40))
+                .tenant_column(Entries::Table, Entries::TenantId)
                 .col(string_len(Entries::TypeId, 40))
                 .col(string_len(Entries::Locale, 16))
                 .col(uuid(Entries::TranslationGroup))
@@ -134,55 +118,29 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Entries::UpdatedAt))
                 .col(string_len(Entries::Author, 64))
                 .col(integer(Entries::Revision))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Entries::Table, Entries::TenantId)
-                        .to(Tenants::Table, Tenants::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("uq_entries_slug")
-                .table(Entries::Table)
-                .col(Entries::TenantId)
-                .col(Entries::TypeId)
-                .col(Entries::Locale)
-                .col(Entries::Slug)
-                .unique()
-                .to_owned(),
-        )
+        m.create_index(unique_index(
+            "uq_entries_slug",
+            Entries::Table,
+            [Entries::TenantId, Entries::TypeId, Entries::Locale, Entries::Slug],
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_entries_list")
-                .table(Entries::Table)
-                .col(Entries::TenantId)
-                .col(Entries::TypeId)
-                .col(Entries::Status)
-                .col(Entries::PublishedAt)
-                .to_owned(),
-        )
+        m.create_index(index(
+            "idx_entries_list",
+            Entries::Table,
+            [Entries::TenantId, Entries::TypeId, Entries::Status, Entries::PublishedAt],
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_entries_translation")
-                .table(Entries::Table)
-                .col(Entries::TenantId)
-                .col(Entries::TranslationGroup)
-                .to_owned(),
-        )
+        m.create_index(index(
+            "idx_entries_translation",
+            Entries::Table,
+            [Entries::TenantId, Entries::TranslationGroup],
+        ))
         .await?;
-        m.create_index(
-            Index::create().name("idx_entries_publish_at").table(Entries::Table).col(Entries::PublishAt).to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create().name("idx_entries_unpublish_at").table(Entries::Table).col(Entries::UnpublishAt).to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_entries_publish_at", Entries::Table, [Entries::PublishAt])).await?;
+        m.create_index(index("idx_entries_unpublish_at", Entries::Table, [Entries::UnpublishAt])).await?;
 
         m.create_table(
             Table::create()
@@ -197,37 +155,29 @@ impl MigrationTrait for Migration {
                 .col(string_len(EntryRevisions::Author, 64))
                 .col(string_len(EntryRevisions::Note, 64))
                 .col(timestamp_with_time_zone(EntryRevisions::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(EntryRevisions::Table, EntryRevisions::EntryId)
-                        .to(Entries::Table, Entries::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .belongs_to(EntryRevisions::Table, EntryRevisions::EntryId, Entries::Table, Entries::Id)
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("uq_entry_revisions")
-                .table(EntryRevisions::Table)
-                .col(EntryRevisions::EntryId)
-                .col(EntryRevisions::Revision)
-                .unique()
-                .to_owned(),
-        )
+        m.create_index(unique_index(
+            "uq_entry_revisions",
+            EntryRevisions::Table,
+            [EntryRevisions::EntryId, EntryRevisions::Revision],
+        ))
         .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            EntryRevisions::Table.into_iden(),
-            Entries::Table.into_iden(),
-            ContentTypeVersions::Table.into_iden(),
-            ContentTypes::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(t).to_owned()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                EntryRevisions::Table.into_iden(),
+                Entries::Table.into_iden(),
+                ContentTypeVersions::Table.into_iden(),
+                ContentTypes::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -6,6 +6,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
+use super::ddl::execute;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -45,6 +47,11 @@ const SQLITE: &[&str] = &[
         body_stems TEXT NOT NULL
     )"#,
     "CREATE INDEX idx_search_scope ON search_documents (tenant_id, status, locale)",
+];
+
+/// SQLite's FTS5 index of the stems and the triggers that keep it, as this migration made them
+/// (`m20261127_000005_search_by_tenant` replaces them and restores these when undone).
+pub(super) const SQLITE_FTS: &[&str] = &[
     "CREATE VIRTUAL TABLE search_fts USING fts5(title_stems, body_stems, content='search_documents', content_rowid='doc_id')",
     r#"CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN
         INSERT INTO search_fts(rowid, title_stems, body_stems) VALUES (new.doc_id, new.title_stems, new.body_stems);
@@ -61,14 +68,13 @@ const SQLITE: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let statements = match m.get_database_backend() {
-            DatabaseBackend::Postgres => POSTGRES,
-            _ => SQLITE,
-        };
-        for sql in statements {
-            m.get_connection().execute_unprepared(sql).await?;
+        match m.get_database_backend() {
+            DatabaseBackend::Postgres => execute(m, POSTGRES).await,
+            _ => {
+                execute(m, SQLITE).await?;
+                execute(m, SQLITE_FTS).await
+            }
         }
-        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

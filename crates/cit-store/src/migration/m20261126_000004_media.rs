@@ -2,14 +2,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use super::ddl::{TableDdl, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Tenants {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum Media {
@@ -37,7 +33,7 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Media::Table)
                 .col(uuid(Media::Id).primary_key())
-                .col(string_len(Media::TenantId, 40))
+                .tenant_column(Media::Table, Media::TenantId)
                 .col(string_len(Media::Filename, 255))
                 .col(string_len(Media::ContentType, 128))
                 .col(big_integer(Media::Size))
@@ -50,24 +46,10 @@ impl MigrationTrait for Migration {
                 .col(integer_null(Media::Height))
                 .col(string_len(Media::CreatedBy, 64))
                 .col(timestamp_with_time_zone(Media::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Media::Table, Media::TenantId)
-                        .to(Tenants::Table, Tenants::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_media_tenant_created")
-                .table(Media::Table)
-                .col(Media::TenantId)
-                .col(Media::CreatedAt)
-                .to_owned(),
-        )
-        .await
+        m.create_index(index("idx_media_tenant_created", Media::Table, [Media::TenantId, Media::CreatedAt])).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -3,14 +3,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use super::ddl::{TableDdl, drop_tables, index, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Tenants {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum Forms {
@@ -107,35 +103,26 @@ enum Outbox {
     LastError,
 }
 
-fn tenant_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(Tenants::Table, Tenants::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
             Table::create()
                 .table(Forms::Table)
-                .col(string_len(Forms::TenantId, 40))
+                .tenant_column(Forms::Table, Forms::TenantId)
                 .col(string_len(Forms::FormId, 40))
                 .col(integer(Forms::Version))
                 .col(json_binary(Forms::Definition))
                 .col(timestamp_with_time_zone(Forms::CreatedAt))
                 .col(timestamp_with_time_zone(Forms::UpdatedAt))
                 .primary_key(Index::create().col(Forms::TenantId).col(Forms::FormId))
-                .foreign_key(&mut tenant_fk(Forms::Table, Forms::TenantId))
                 .to_owned(),
         )
         .await?;
         m.create_table(
             Table::create()
                 .table(FormVersions::Table)
-                .col(string_len(FormVersions::TenantId, 40))
+                .tenant_column(FormVersions::Table, FormVersions::TenantId)
                 .col(string_len(FormVersions::FormId, 40))
                 .col(integer(FormVersions::Version))
                 .col(json_binary(FormVersions::Definition))
@@ -144,7 +131,6 @@ impl MigrationTrait for Migration {
                 .primary_key(
                     Index::create().col(FormVersions::TenantId).col(FormVersions::FormId).col(FormVersions::Version),
                 )
-                .foreign_key(&mut tenant_fk(FormVersions::Table, FormVersions::TenantId))
                 .to_owned(),
         )
         .await?;
@@ -152,7 +138,7 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Submissions::Table)
                 .col(uuid(Submissions::Id).primary_key())
-                .col(string_len(Submissions::TenantId, 40))
+                .tenant_column(Submissions::Table, Submissions::TenantId)
                 .col(string_len(Submissions::FormId, 40))
                 .col(integer(Submissions::FormVersion))
                 .col(json_binary(Submissions::Data))
@@ -162,25 +148,20 @@ impl MigrationTrait for Migration {
                 .col(string_len_null(Submissions::Page, 500))
                 .col(timestamp_with_time_zone(Submissions::CreatedAt))
                 .col(timestamp_with_time_zone_null(Submissions::AnonymisedAt))
-                .foreign_key(&mut tenant_fk(Submissions::Table, Submissions::TenantId))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_submissions_tenant_form_created")
-                .table(Submissions::Table)
-                .col(Submissions::TenantId)
-                .col(Submissions::FormId)
-                .col(Submissions::CreatedAt)
-                .to_owned(),
-        )
+        m.create_index(index(
+            "idx_submissions_tenant_form_created",
+            Submissions::Table,
+            [Submissions::TenantId, Submissions::FormId, Submissions::CreatedAt],
+        ))
         .await?;
         m.create_table(
             Table::create()
                 .table(Tickets::Table)
                 .col(uuid(Tickets::Id).primary_key())
-                .col(string_len(Tickets::TenantId, 40))
+                .tenant_column(Tickets::Table, Tickets::TenantId)
                 .col(big_integer(Tickets::Number))
                 .col(uuid(Tickets::SubmissionId))
                 .col(string_len(Tickets::Subject, 200))
@@ -199,40 +180,18 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(Tickets::ClosedAt))
                 .col(timestamp_with_time_zone(Tickets::CreatedAt))
                 .col(timestamp_with_time_zone(Tickets::UpdatedAt))
-                .foreign_key(&mut tenant_fk(Tickets::Table, Tickets::TenantId))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Tickets::Table, Tickets::SubmissionId)
-                        .to(Submissions::Table, Submissions::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .belongs_to(Tickets::Table, Tickets::SubmissionId, Submissions::Table, Submissions::Id)
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_tickets_tenant_number")
-                .table(Tickets::Table)
-                .col(Tickets::TenantId)
-                .col(Tickets::Number)
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_tickets_secret")
-                .table(Tickets::Table)
-                .col(Tickets::SecretHash)
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(unique_index("idx_tickets_tenant_number", Tickets::Table, [Tickets::TenantId, Tickets::Number]))
+            .await?;
+        m.create_index(unique_index("idx_tickets_secret", Tickets::Table, [Tickets::SecretHash])).await?;
         m.create_table(
             Table::create()
                 .table(TicketMessages::Table)
                 .col(uuid(TicketMessages::Id).primary_key())
-                .col(string_len(TicketMessages::TenantId, 40))
+                .tenant_column(TicketMessages::Table, TicketMessages::TenantId)
                 .col(uuid(TicketMessages::TicketId))
                 .col(string_len(TicketMessages::Author, 16))
                 .col(string_len(TicketMessages::AuthorName, 200))
@@ -240,30 +199,21 @@ impl MigrationTrait for Migration {
                 .col(text(TicketMessages::Body))
                 .col(boolean(TicketMessages::Internal))
                 .col(timestamp_with_time_zone(TicketMessages::CreatedAt))
-                .foreign_key(&mut tenant_fk(TicketMessages::Table, TicketMessages::TenantId))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(TicketMessages::Table, TicketMessages::TicketId)
-                        .to(Tickets::Table, Tickets::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .belongs_to(TicketMessages::Table, TicketMessages::TicketId, Tickets::Table, Tickets::Id)
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_ticket_messages_ticket")
-                .table(TicketMessages::Table)
-                .col(TicketMessages::TicketId)
-                .col(TicketMessages::CreatedAt)
-                .to_owned(),
-        )
+        m.create_index(index(
+            "idx_ticket_messages_ticket",
+            TicketMessages::Table,
+            [TicketMessages::TicketId, TicketMessages::CreatedAt],
+        ))
         .await?;
         m.create_table(
             Table::create()
                 .table(Outbox::Table)
                 .col(uuid(Outbox::Id).primary_key())
-                .col(string_len(Outbox::TenantId, 40))
+                .tenant_column(Outbox::Table, Outbox::TenantId)
                 .col(string_len(Outbox::Kind, 40))
                 .col(string_len(Outbox::Recipient, 320))
                 .col(string_len(Outbox::Subject, 300))
@@ -275,32 +225,24 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(Outbox::ClaimedUntil))
                 .col(timestamp_with_time_zone_null(Outbox::SentAt))
                 .col(text_null(Outbox::LastError))
-                .foreign_key(&mut tenant_fk(Outbox::Table, Outbox::TenantId))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_outbox_due")
-                .table(Outbox::Table)
-                .col(Outbox::SentAt)
-                .col(Outbox::DueAt)
-                .to_owned(),
-        )
-        .await
+        m.create_index(index("idx_outbox_due", Outbox::Table, [Outbox::SentAt, Outbox::DueAt])).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Outbox::Table.into_iden(),
-            TicketMessages::Table.into_iden(),
-            Tickets::Table.into_iden(),
-            Submissions::Table.into_iden(),
-            FormVersions::Table.into_iden(),
-            Forms::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            [
+                Outbox::Table.into_iden(),
+                TicketMessages::Table.into_iden(),
+                Tickets::Table.into_iden(),
+                Submissions::Table.into_iden(),
+                FormVersions::Table.into_iden(),
+                Forms::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -1,8 +1,10 @@
-//! Schema migrations, named by timestamp and never edited once landed. The same migrations run on
-//! SQLite and PostgreSQL.
+//! Schema migrations, named by timestamp; what a landed migration builds never changes
+//! (`tests/schema.rs` compares the result with golden files), though its code may be folded onto
+//! the helpers in [`ddl`]. The same migrations run on SQLite and PostgreSQL.
 
 use sea_orm_migration::prelude::*;
 
+mod ddl;
 mod m20261126_000001_foundation;
 mod m20261126_000002_content;
 mod m20261126_000003_search;

@@ -122,6 +122,17 @@ fn sqlite_sql(statuses: &str) -> String {
     )
 }
 
+/// Binds each status as the next value and gives their placeholders, comma-separated
+/// (`placeholder` is told the position of the value it stands for, from 1).
+fn bind_statuses(values: &mut Vec<DbValue>, statuses: &[EntryStatus], placeholder: impl Fn(usize) -> String) -> String {
+    let mut marks = Vec::with_capacity(statuses.len());
+    for s in statuses {
+        values.push(s.as_str().to_owned().into());
+        marks.push(placeholder(values.len()));
+    }
+    marks.join(", ")
+}
+
 impl TenantStore<'_> {
     /// The tenant's best matches of `q` (at most [`MAX_MATCHES`]), each with its topics, before
     /// the type and topic filters. Bodies are left empty: see [`TenantStore::search_bodies`].
@@ -134,15 +145,7 @@ impl TenantStore<'_> {
                 values.push(fts_match(tenant, &q.terms).into());
                 values.push(tenant.to_owned().into());
                 values.push(q.locale.clone().into());
-                let statuses = q
-                    .statuses
-                    .iter()
-                    .map(|s| {
-                        values.push(s.as_str().to_owned().into());
-                        "?"
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let statuses = bind_statuses(&mut values, &q.statuses, |_| "?".to_owned());
                 sqlite_sql(&statuses)
             }
             Backend::Postgres => {
@@ -159,15 +162,7 @@ impl TenantStore<'_> {
                 let next = values.len() + 1;
                 values.push(tenant.to_owned().into());
                 values.push(q.locale.clone().into());
-                let statuses = q
-                    .statuses
-                    .iter()
-                    .map(|s| {
-                        values.push(s.as_str().to_owned().into());
-                        format!("${}", values.len())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let statuses = bind_statuses(&mut values, &q.statuses, |n| format!("${n}"));
                 format!(
                     r#"SELECT d.entry_id, d.type_id, d.status, d.topics, d.title, e.slug, CAST(ts_rank(d.tsv, q.query) AS DOUBLE PRECISION) AS score
                        FROM search_documents d JOIN entries e ON e.id = d.entry_id CROSS JOIN (SELECT {tsquery} AS query) q

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use cit_core::content::{ContentType, FieldKind};
-use cit_core::{Locale, TenantAccess};
+use cit_core::{EntryId, Locale, TenantAccess};
 use cit_store::{Cursor, EntryKey, EntryStatus, ListQuery};
 use serde_json::Value;
 
@@ -129,7 +129,7 @@ async fn expand(
             _ => return Err(bad_query("expand", format!("{name} is not a reference field of {}", ct.id))),
         }
     }
-    let id_of = |v: &Value| v.as_str().and_then(|s| s.parse::<uuid::Uuid>().ok());
+    let id_of = |v: &Value| v.as_str().and_then(|s| s.parse::<uuid::Uuid>().ok()).map(EntryId::from);
     let mut ids = Vec::new();
     for v in views.iter() {
         for f in &fields {
@@ -142,8 +142,8 @@ async fn expand(
     }
     ids.sort();
     ids.dedup();
-    let found: HashMap<uuid::Uuid, Value> =
-        state.store.scoped(access).entries_by_ids(&ids, statuses).await?.iter().map(|e| (e.id.0, summary(e))).collect();
+    let found: HashMap<EntryId, Value> =
+        state.store.scoped(access).entries_by_ids(&ids, statuses).await?.iter().map(|e| (e.id, summary(e))).collect();
     for v in views.iter_mut() {
         for f in &fields {
             if let Some(value) = v.data.get_mut(f) {
