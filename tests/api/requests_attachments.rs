@@ -16,12 +16,17 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 const EXE: &[u8] = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0This program cannot be run in DOS mode.";
 
+/// A file to send: name, declared type, bytes.
+type Upload<'a> = (&'a str, &'a str, &'a [u8]);
+/// A refused case: form, submission, files, expected status and code.
+type Refusal<'a> = (&'a str, Value, Vec<Upload<'a>>, u16, &'a str);
+
 async fn app() -> TestApp {
     spawn_app_with(|s: &mut Settings| s.requests.per_address = 50).await
 }
 
 /// Sends `submission` as `multipart/form-data` with `files` (name, declared type, bytes).
-async fn send(app: &TestApp, tenant: &str, form: &str, submission: &Value, files: &[(&str, &str, &[u8])]) -> Res {
+async fn send(app: &TestApp, tenant: &str, form: &str, submission: &Value, files: &[Upload<'_>]) -> Res {
     let mut body = Form::new().text("submission", submission.to_string());
     for (name, mime, bytes) in files {
         let part = Part::bytes(bytes.to_vec()).file_name((*name).to_owned()).mime_str(mime).unwrap();
@@ -149,7 +154,7 @@ async fn refused_files_leave_nothing_behind() {
     let big = vec![b'a'; 5 * 1024 * 1024 + 1];
     let small: &[u8] = b"riga di testo\n";
 
-    let cases: Vec<(&str, Value, Vec<(&str, &str, &[u8])>, u16, &str)> = vec![
+    let cases: Vec<Refusal> = vec![
         // A program dressed as a PDF, by name and declared type.
         ("richiesta-assistenza", good.clone(), vec![("fattura.pdf", "application/pdf", EXE)], 422, "unsupported_type"),
         // An allowed type under another type's name.
