@@ -15,6 +15,7 @@ mod media;
 mod operations;
 mod people;
 mod requests;
+mod requests_attachments;
 mod requests_mail;
 mod requests_tickets;
 mod search;

@@ -3,7 +3,9 @@
 // in the API, takes it and answers → the answer reaches a real SMTP server (python3-aiosmtpd,
 // started here) with the secret link → the clerk opens it, answers → the operator resolves it and
 // the page says so. Plus the contact form's errors next to their fields, the page rating stored
-// as a submission, and a post without the site's CSRF token refused with nothing stored.
+// as a submission, a post without the site's CSRF token refused with nothing stored, and files
+// attached to an assistance request (a disguised one refused next to its field, a good one
+// downloaded back byte for byte by an operator).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -255,6 +257,54 @@ test('a clerk asks for assistance, an operator answers by e-mail, the clerk answ
   await clerk.close();
   await context.close();
   assert.ok(typed);
+});
+
+test('a clerk attaches a file to an assistance request; a disguised one is refused next to the field', async () => {
+  const op = (await api(apiBase, 'POST', '/api/v1/auth/login', { body: { email: 'operatrice@cit.example', password: 'operatrice-2026' } })).json.access_token;
+  const form = (await api(apiBase, 'GET', `/api/v1/t/${TENANT}/forms/richiesta-assistenza`)).json;
+  assert.ok(form.attachments, 'the preset form takes attachments');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${siteBase}/${TENANT}/assistenza/richiesta`);
+  assert.equal(await page.locator('form.cit-request-form').getAttribute('enctype'), 'multipart/form-data');
+  const input = page.getByLabel('Allegati (facoltativi)');
+  assert.equal(await input.getAttribute('type'), 'file');
+  assert.match(await page.locator('#campo-allegati-aiuto').innerText(), /Fino a 3 file, di 5 MB al massimo ciascuno\. Tipi ammessi: PDF, PNG, JPEG o testo/);
+  await axeClean(page, 'assistance form with a file input');
+
+  await fill(page, form);
+  // A program named and declared as a PDF.
+  await input.setInputFiles([{ name: 'fattura.pdf', mimeType: 'application/pdf', buffer: Buffer.from('4d5a90000300000004000000ffff0000', 'hex') }]);
+  await page.waitForTimeout(FILL_WAIT_MS);
+  const [refused] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Invia la richiesta' }).click()]);
+  assert.equal(refused.status(), 422);
+  assert.equal(await input.getAttribute('aria-invalid'), 'true');
+  assert.ok((await input.getAttribute('aria-describedby')).split(' ').includes('campo-allegati-errore'));
+  assert.match(await page.locator('#campo-allegati-errore').innerText(), /non è di un tipo ammesso/);
+  assert.equal(await page.locator('#riepilogo-errori a').first().getAttribute('href'), '#campo-allegati');
+  assert.ok(await page.locator('input[name="consent"]').isChecked(), 'the other values are kept');
+  await axeClean(page, 'assistance form with a file error');
+
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+  await input.setInputFiles([{ name: 'schermata.png', mimeType: 'image/png', buffer: png }]);
+  await page.waitForTimeout(FILL_WAIT_MS);
+  await page.getByRole('button', { name: 'Invia la richiesta' }).click();
+  await page.waitForLoadState('load');
+  assert.equal(await page.locator('h1').innerText(), 'Richiesta di assistenza inviata', await page.locator('main').innerText());
+  const number = Number(await page.locator('.cit-ticket-number').innerText());
+  await context.close();
+
+  // The operator finds the file on the ticket and downloads it as it was sent; nobody else can.
+  const ticket = await api(apiBase, 'GET', `/api/v1/t/${TENANT}/tickets/${number}`, { token: op });
+  assert.equal(ticket.status, 200, ticket.text);
+  assert.deepEqual(ticket.json.attachments.map((a) => [a.name, a.content_type, a.size]), [['schermata.png', 'image/png', png.length]]);
+  const url = `${apiBase}/api/v1/t/${TENANT}/submissions/${ticket.json.submission}/attachments/${ticket.json.attachments[0].id}`;
+  const file = await fetch(url, { headers: { Authorization: `Bearer ${op}` } });
+  assert.equal(file.status, 200);
+  assert.match(file.headers.get('content-disposition'), /^attachment;/);
+  assert.equal(file.headers.get('x-content-type-options'), 'nosniff');
+  assert.ok(Buffer.from(await file.arrayBuffer()).equals(png), 'byte-identical');
+  assert.equal((await fetch(url)).status, 401);
 });
 
 test('the contact form shows a missing required field next to it and keeps the other values', async () => {

@@ -9,7 +9,9 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::graphql::http as graphql;
-use crate::routes::{auth, content_types, entries, forms, media, members, ops, search, tenants, tickets, tokens};
+use crate::routes::{
+    attachments, auth, content_types, entries, forms, media, members, ops, search, tenants, tickets, tokens,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,7 +32,7 @@ use crate::routes::{auth, content_types, entries, forms, media, members, ops, se
         media::upload, media::list, media::get_one, media::file, media::remove,
         forms::list, forms::get_one, forms::submit, forms::by_secret, forms::reply_by_secret,
         tickets::list, tickets::export_csv, tickets::get_one, tickets::update, tickets::add_message,
-        tickets::submissions, tickets::submission,
+        tickets::submissions, tickets::submission, attachments::download,
         graphql::post, graphql::get,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),

@@ -131,6 +131,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tickets::add_message)
         .service(tickets::submissions)
         .service(tickets::submission)
+        .service(attachments::download)
         .service(media::upload)
         .service(media::list)
         .service(media::file)

@@ -25,6 +25,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Where media bytes live.
     pub media: Arc<dyn object_store::ObjectStore>,
+    /// Where the files attached to submissions live: private, never served by a public URL.
+    pub attachments: Arc<dyn object_store::ObjectStore>,
     /// Each tenant's GraphQL schema, rebuilt when its content types change.
     pub graphql: crate::graphql::SchemaCache,
     /// Answers to public reads, forgotten on every write (see [`crate::read_cache`]).
@@ -44,6 +46,7 @@ impl AppState {
         let jwt = Jwt::from_settings(&settings)?;
         let passwords = Passwords::new(&settings.password_hashing)?;
         let media = crate::media::open_storage(&settings)?;
+        let attachments = crate::requests::attachments::open_storage(&settings)?;
         let l = &settings.login_limit;
         let login_limiter = LoginLimiter::new(l.per_account, l.per_address, Duration::from_secs(l.window_secs));
         let read_cache = Arc::new(ReadCache::new(settings.cache.enabled, settings.cache.max_bytes));
@@ -65,6 +68,7 @@ impl AppState {
             metrics,
             clock,
             media,
+            attachments,
             graphql: crate::graphql::SchemaCache::new(),
             read_cache,
             changes,

@@ -126,7 +126,136 @@ pub struct FormDef {
     /// The field whose value is the requester's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_from: Option<String>,
+    /// The files a sender may attach (`[forms.<id>.attachments]`); without it, none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<AttachmentsDef>,
     pub fields: Vec<FieldDef>,
+}
+
+/// `[forms.<id>.attachments]` as written: how many files, how big each, of which types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsDef {
+    /// At most this many files per submission (1 to [`MAX_ATTACHMENT_FILES`]).
+    pub max_files: u32,
+    /// At most this many bytes per file (1 to [`MAX_ATTACHMENT_BYTES`]).
+    pub max_bytes: u64,
+    /// Allowed MIME types, among [`FILE_TYPES`]: `application/pdf`, `image/png`, `text/plain`, …
+    pub types: Vec<String>,
+}
+
+/// A type of file a form may accept: its MIME type, its name for people, and the file name
+/// endings that go with it. The server recognises each from the bytes, never from the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileType {
+    pub mime: &'static str,
+    pub label: &'static str,
+    pub extensions: &'static [&'static str],
+}
+
+/// Every type an attachment can be: the ones the server can recognise from their bytes.
+pub const FILE_TYPES: &[FileType] = &[
+    FileType { mime: "application/pdf", label: "PDF", extensions: &["pdf"] },
+    FileType { mime: "image/png", label: "PNG", extensions: &["png"] },
+    FileType { mime: "image/jpeg", label: "JPEG", extensions: &["jpg", "jpeg"] },
+    FileType { mime: "image/gif", label: "GIF", extensions: &["gif"] },
+    FileType { mime: "image/webp", label: "WebP", extensions: &["webp"] },
+    FileType { mime: "text/plain", label: "testo", extensions: &["txt", "csv", "log"] },
+    FileType { mime: "application/vnd.oasis.opendocument.text", label: "ODT", extensions: &["odt"] },
+    FileType { mime: "application/vnd.oasis.opendocument.spreadsheet", label: "ODS", extensions: &["ods"] },
+    FileType {
+        mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        label: "DOCX",
+        extensions: &["docx"],
+    },
+    FileType {
+        mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        label: "XLSX",
+        extensions: &["xlsx"],
+    },
+];
+
+impl FileType {
+    pub fn of_mime(mime: &str) -> Option<&'static FileType> {
+        FILE_TYPES.iter().find(|t| t.mime == mime)
+    }
+    /// The type a file name claims by its ending, if it is one of [`FILE_TYPES`].
+    pub fn of_name(name: &str) -> Option<&'static FileType> {
+        let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+        FILE_TYPES.iter().find(|t| t.extensions.contains(&ext.as_str()))
+    }
+}
+
+/// Most files one submission may carry.
+pub const MAX_ATTACHMENT_FILES: u32 = 10;
+/// Largest attachment a form may allow: 20 MiB.
+pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
+
+/// The checked `[forms.<id>.attachments]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRules {
+    pub max_files: usize,
+    pub max_bytes: usize,
+    pub types: Vec<&'static FileType>,
+}
+
+impl AttachmentRules {
+    fn parse(place: &str, def: &AttachmentsDef, errors: &mut Vec<InvalidInput>) -> Option<Self> {
+        let before = errors.len();
+        if def.max_files == 0 || def.max_files > MAX_ATTACHMENT_FILES {
+            errors.push(err(
+                &format!("{place}.max_files"),
+                "out_of_range",
+                format_args!("must be between 1 and {MAX_ATTACHMENT_FILES}"),
+            ));
+        }
+        if def.max_bytes == 0 || def.max_bytes > MAX_ATTACHMENT_BYTES {
+            errors.push(err(
+                &format!("{place}.max_bytes"),
+                "out_of_range",
+                format_args!("must be between 1 and {MAX_ATTACHMENT_BYTES} bytes"),
+            ));
+        }
+        if def.types.is_empty() {
+            errors.push(err(&format!("{place}.types"), "no_types", "name at least one allowed MIME type"));
+        }
+        let mut types: Vec<&'static FileType> = Vec::new();
+        for (i, t) in def.types.iter().enumerate() {
+            match FileType::of_mime(t.trim()) {
+                Some(ft) if types.contains(&ft) => {
+                    errors.push(err(&format!("{place}.types[{i}]"), "duplicate_type", format_args!("`{t}` twice")))
+                }
+                Some(ft) => types.push(ft),
+                None => errors.push(err(
+                    &format!("{place}.types[{i}]"),
+                    "unknown_type",
+                    format_args!(
+                        "`{t}` is not a type the server recognises; one of {}",
+                        FILE_TYPES.iter().map(|t| t.mime).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            }
+        }
+        (errors.len() == before).then(|| AttachmentRules {
+            max_files: def.max_files as usize,
+            max_bytes: usize::try_from(def.max_bytes).unwrap_or(usize::MAX),
+            types,
+        })
+    }
+
+    /// Whether files of `mime` are allowed.
+    pub fn allows(&self, mime: &str) -> bool {
+        self.types.iter().any(|t| t.mime == mime)
+    }
+
+    /// The allowed types for people: "PDF, PNG, JPEG o testo".
+    pub fn labels(&self) -> String {
+        let labels: Vec<&str> = self.types.iter().map(|t| t.label).collect();
+        match labels.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} o {last}", rest.join(", ")),
+            _ => labels.join(""),
+        }
+    }
 }
 
 /// A checked form.
@@ -143,6 +272,8 @@ pub struct Form {
     pub reply_to: Option<FieldName>,
     pub subject_from: Option<FieldName>,
     pub name_from: Option<FieldName>,
+    /// The files a submission may carry; `None`: no files at all.
+    pub attachments: Option<AttachmentRules>,
     /// The fields, as a content type so that the content validator checks submissions.
     model: ContentType,
     def: FormDef,
@@ -250,6 +381,10 @@ impl Form {
         let reply_to = named("reply_to", &def.reply_to, &["email"], &mut errors);
         let subject_from = named("subject_from", &def.subject_from, &["string", "enum"], &mut errors);
         let name_from = named("name_from", &def.name_from, &["string"], &mut errors);
+        let attachments = def
+            .attachments
+            .as_ref()
+            .and_then(|a| AttachmentRules::parse(&format!("{place}.attachments"), a, &mut errors));
         let type_id = TypeId::parse(&id.replace('-', "_")).ok();
         let slug_from = FieldName::parse("title").ok();
         match (form_id, purpose, type_id, slug_from) {
@@ -265,6 +400,7 @@ impl Form {
                 reply_to,
                 subject_from,
                 name_from,
+                attachments,
                 model: ContentType {
                     id: type_id,
                     singular: def.title.clone(),
@@ -398,6 +534,21 @@ max = 2000
     }
 
     #[test]
+    fn attachments_are_declared_by_type_and_size() {
+        let f = form(&format!(
+            "{CONTACT}\n[attachments]\nmax_files = 3\nmax_bytes = 5242880\ntypes = [\"application/pdf\", \"image/png\", \"text/plain\"]\n"
+        ))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let rules = f.attachments.clone().unwrap_or_else(|| panic!("rules"));
+        assert_eq!((rules.max_files, rules.max_bytes), (3, 5 * 1024 * 1024));
+        assert!(rules.allows("application/pdf") && !rules.allows("image/jpeg"));
+        assert_eq!(rules.labels(), "PDF, PNG o testo");
+        assert_eq!(FileType::of_name("Scan.PDF").map(|t| t.mime), Some("application/pdf"));
+        assert_eq!(FileType::of_name("noext"), None);
+        assert!(form(CONTACT).unwrap_or_else(|e| panic!("{e:?}")).attachments.is_none());
+    }
+
+    #[test]
     fn consent_names_the_notice_version() {
         let f = form(CONTACT).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(f.check_consent(true, Some("2026-01")).ok().flatten().as_deref(), Some("2026-01"));
@@ -415,6 +566,13 @@ max = 2000
         let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
         assert_eq!(codes, vec!["invalid_purpose", "invalid_role", "unknown_kind"], "{errors:?}");
         assert!(FormId::parse("richiesta-assistenza").is_ok());
+        let files = format!(
+            "{CONTACT}\n[attachments]\nmax_files = 0\nmax_bytes = 0\ntypes = [\"application/x-msdownload\", \"image/png\", \"image/png\"]\n"
+        );
+        let errors = form(&files).err().unwrap_or_default();
+        let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
+        assert_eq!(codes, vec!["out_of_range", "out_of_range", "unknown_type", "duplicate_type"], "{errors:?}");
+        assert!(errors[0].message.starts_with("forms.contatti.attachments.max_files"), "{errors:?}");
         assert!(FormId::parse("Bad_id").is_err() && FormId::parse("a-").is_err());
     }
 }

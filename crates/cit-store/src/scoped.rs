@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::entity::{
     api_token, audit, content_type, content_type_version, entry, entry_revision, form, form_version, media, membership,
-    outbox, submission, ticket, ticket_message, user,
+    outbox, submission, submission_attachment, ticket, ticket_message, user,
 };
 use crate::platform::insert_user;
 use crate::{ApiToken, AuditEntry, Backend, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
@@ -60,6 +60,7 @@ tenant_owned! {
         form => "forms",
         form_version => "form_versions",
         submission => "submissions",
+        submission_attachment => "submission_attachments",
         ticket => "tickets",
         ticket_message => "ticket_messages",
         outbox => "outbox";

@@ -1,6 +1,7 @@
 //! What the request routes share: their settings, the signed fill token, the requester's
 //! secret, the rate limits and the client address.
 
+pub mod attachments;
 mod limits;
 pub mod retention;
 mod tokens;
@@ -26,7 +27,8 @@ pub struct RequestSettings {
     /// Submissions per tenant per window (all addresses together).
     pub per_tenant: u32,
     pub window_secs: u64,
-    /// Largest submission body, in bytes (413 beyond).
+    /// Largest submission body, in bytes (413 beyond). A form with attachments raises it by
+    /// what its files may weigh.
     pub max_body: usize,
     /// Longest message of a ticket's thread, in characters.
     pub max_message_chars: usize,

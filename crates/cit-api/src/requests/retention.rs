@@ -1,5 +1,6 @@
 //! The retention job: anonymises the submissions older than their form's retention period
-//! (GDPR storage limitation). Each run is audited in the tenant's log.
+//! (GDPR storage limitation) and deletes their attachments, rows and files. Each run is
+//! audited in the tenant's log.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,13 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
         for stored in scoped.forms().await? {
             let days = i64::from(stored.form.retention_days);
             let before = now - chrono::Duration::days(days);
-            let n = scoped.anonymise_submissions(stored.form.id.as_str(), before).await?;
+            let done = scoped.anonymise_submissions(stored.form.id.as_str(), before).await?;
+            // The rows are gone (committed): now the bytes they described.
+            for submission in &done.with_attachments {
+                crate::requests::attachments::discard(state.attachments.as_ref(), tenant.id.as_str(), *submission)
+                    .await;
+            }
+            let n = done.count;
             if n > 0 {
                 tracing::info!(tenant = %tenant.id, form = %stored.form.id, anonymised = n, "retention");
             }

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Auth, Json, parse_json};
 use crate::mail::templates::{self, Partner};
+use crate::requests::attachments;
 use crate::requests::{FillTokenError, end_user_address};
 use crate::security::token_hash;
 use crate::state::State;
@@ -57,6 +58,20 @@ pub struct FieldView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentsView {
+    /// At most this many files per submission.
+    pub max_files: usize,
+    /// At most this many bytes per file.
+    pub max_bytes: usize,
+    /// Allowed MIME types, recognised from the files' bytes.
+    pub types: Vec<String>,
+    /// The allowed types for people, in Italian: "PDF, PNG, JPEG o testo".
+    pub types_label: String,
+    /// The file name endings that go with the allowed types (`.pdf`, `.png`, …): for `accept`.
+    pub extensions: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FormView {
     #[schema(example = "contatti")]
     pub id: String,
@@ -67,6 +82,8 @@ pub struct FormView {
     pub fields: Vec<FieldView>,
     pub privacy: Option<PrivacyView>,
     pub links: LinksView,
+    /// The files a submission may carry (send it as `multipart/form-data`); absent: none.
+    pub attachments: Option<AttachmentsView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,6 +145,13 @@ impl From<&Form> for FormView {
                 url: p.url.clone(),
             }),
             links: LinksView { servizio: f.links.servizio, ente: f.links.ente },
+            attachments: f.attachments.as_ref().map(|a| AttachmentsView {
+                max_files: a.max_files,
+                max_bytes: a.max_bytes,
+                types: a.types.iter().map(|t| t.mime.to_owned()).collect(),
+                types_label: a.labels(),
+                extensions: a.types.iter().flat_map(|t| t.extensions.iter().map(|e| format!(".{e}"))).collect(),
+            }),
         }
     }
 }
@@ -190,6 +214,18 @@ pub struct SubmitBody {
     pub page: Option<String>,
 }
 
+/// A submission with files, as `multipart/form-data`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubmitMultipart {
+    /// The same JSON as a JSON submission.
+    #[schema(value_type = String, content_media_type = "application/json")]
+    submission: String,
+    /// The files, one part each; their type is recognised from their bytes.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    attachments: Vec<Vec<u8>>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketSecret {
     pub number: i64,
@@ -209,11 +245,13 @@ fn bad(code: &'static str, detail: &str) -> ApiError {
     ApiError::BadRequest { code, detail: detail.to_owned() }
 }
 
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+}
+
 /// Reads a body up to `limit` bytes (413 beyond, whatever the headers say).
 async fn read_capped(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> ApiResult<web::BytesMut> {
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    if declared_length(req).is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let is_json = req
@@ -252,10 +290,21 @@ fn link(field: &'static str, value: Option<String>, allowed: bool) -> Result<Opt
 /// is missing, forged, too young or too old (400 `fill_token_invalid`, `fill_too_fast`,
 /// `fill_token_expired`), too many submissions (429 `rate_limited`), a body over the cap (413),
 /// no consent to the current privacy notice (422 `consent_required`), invalid fields (422).
+///
+/// A form with `attachments` also takes `multipart/form-data`: a `submission` part with the JSON
+/// and one `attachments` part per file. Each file's type is recognised from its bytes; a type
+/// the form does not allow (`unsupported_type`), a name or declared type that says otherwise
+/// (`type_mismatch`), an empty file, too many files (`too_many_files`), a file over the form's
+/// size (`file_too_large`) or any file for a form without attachments
+/// (`attachments_not_accepted`) is a 422 whose `errors[].field` is `attachments`. The body cap
+/// of such a form grows by what its files may weigh (413 beyond).
 #[utoipa::path(
     tag = "requests",
     params(("tenant" = String, Path), ("form" = String, Path)),
-    request_body = SubmitBody,
+    request_body(content(
+        (SubmitBody = "application/json"),
+        (SubmitMultipart = "multipart/form-data"),
+    )),
     responses(
         (status = 201, body = SubmissionReceipt),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -277,13 +326,21 @@ pub async fn submit(
     let (tenant, form_id) = path.into_inner();
     let (t, access) = state.tenant_access(&auth, &tenant, Action::SubmitRequest).await?;
     let settings = &state.settings.requests;
-    let body = read_capped(&req, payload, settings.max_body).await?;
-    let address = end_user_address(&req, &settings.trusted_proxies);
-    state.submit_limits.hit(t.id.as_str(), &address).map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
-    let body: SubmitBody = parse_json(&body)?;
     let scoped = state.store.scoped(&access);
     let stored = scoped.form(&form_id).await?.ok_or(ApiError::NotFound("form"))?;
     let form = &stored.form;
+    let (body, files) = if attachments::is_multipart(&req) {
+        let cap = attachments::body_cap(settings.max_body, form.attachments.as_ref());
+        if declared_length(&req).is_some_and(|n| n > cap) {
+            return Err(ApiError::PayloadTooLarge { limit: cap });
+        }
+        attachments::read_multipart(&req, payload, settings.max_body, form.attachments.as_ref()).await?
+    } else {
+        (read_capped(&req, payload, settings.max_body).await?, Vec::new())
+    };
+    let address = end_user_address(&req, &settings.trusted_proxies);
+    state.submit_limits.hit(t.id.as_str(), &address).map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
+    let body: SubmitBody = parse_json(&body)?;
     if body.website.as_deref().is_some_and(|w| !w.is_empty()) {
         return Err(bad("honeypot", "the submission looks automated and was not accepted"));
     }
@@ -333,6 +390,10 @@ pub async fn submit(
         }
         None => None,
     };
+    let files = match (&form.attachments, files.is_empty()) {
+        (Some(rules), false) => attachments::check(rules, files).map_err(|e| errors.extend(e)).unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let Some(data) = data.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
@@ -371,6 +432,9 @@ pub async fn submit(
         }
         mails
     };
+    // The files are written first; if the submission is not stored after all, they go.
+    let has_files = !files.is_empty();
+    let files = attachments::store(state.attachments.as_ref(), t.id.as_str(), id, files).await?;
     let new = NewSubmission {
         id,
         form: FormId::parse(form.id.as_str()).map_err(|_| ApiError::NotFound("form"))?,
@@ -383,8 +447,13 @@ pub async fn submit(
         at: now,
         recipients: form.recipients.clone(),
         ticket: secret_and_ticket.as_ref().map(|(_, tk)| tk.clone()),
+        attachments: files,
     };
-    let (saved, number) = scoped.submit(new, compose).await?;
+    let submitted = scoped.submit(new, compose).await;
+    if submitted.is_err() && has_files {
+        attachments::discard(state.attachments.as_ref(), t.id.as_str(), id).await;
+    }
+    let (saved, number) = submitted?;
     let ticket = match (number, secret_and_ticket) {
         (Some(number), Some((secret, _))) => Some(TicketSecret { number, secret }),
         _ => None,

@@ -1,5 +1,6 @@
 //! REST handlers. Each reads top to bottom: extract, authorise, call the store, map the answer.
 
+pub mod attachments;
 pub mod auth;
 pub mod content_types;
 pub mod entries;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use super::attachments::{self, AttachmentView};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Auth, Json};
 use crate::mail::templates::{self, Partner};
@@ -74,6 +75,9 @@ pub struct TicketView {
     /// Every change (one ticket only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit: Option<Vec<AuditView>>,
+    /// The files the requester attached (one ticket only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
 }
 
 fn view(t: Ticket, now: DateTime<Utc>) -> TicketView {
@@ -97,6 +101,7 @@ fn view(t: Ticket, now: DateTime<Utc>) -> TicketView {
         updated_at: t.updated_at,
         messages: None,
         audit: None,
+        attachments: None,
     }
 }
 
@@ -279,7 +284,9 @@ pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, i64)>) -
     let (tenant, number) = path.into_inner();
     let (_, access) = state.tenant_access(&auth, &tenant, Action::ReadRequests).await?;
     let thread = state.store.scoped(&access).ticket(number).await?;
-    Ok(web::Json(full_view(thread, state.clock.now())))
+    let mut ticket = full_view(thread, state.clock.now());
+    ticket.attachments = Some(attachments::of_submission(&state, &access, ticket.submission).await?);
+    Ok(web::Json(ticket))
 }
 
 /// `null` and absent differ: `"assignee": null` clears it.
@@ -440,6 +447,9 @@ pub struct SubmissionView {
     pub created_at: DateTime<Utc>,
     /// When its data was anonymised (retention).
     pub anonymised_at: Option<DateTime<Utc>>,
+    /// The files sent with it (one submission only; deleted by retention).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
 }
 
 impl From<Submission> for SubmissionView {
@@ -456,6 +466,7 @@ impl From<Submission> for SubmissionView {
             ticket: s.ticket,
             created_at: s.created_at,
             anonymised_at: s.anonymised_at,
+            attachments: None,
         }
     }
 }
@@ -526,5 +537,7 @@ pub async fn submission(
 ) -> ApiResult<web::Json<SubmissionView>> {
     let (tenant, id) = path.into_inner();
     let (_, access) = state.tenant_access(&auth, &tenant, Action::ReadRequests).await?;
-    Ok(web::Json(state.store.scoped(&access).submission(id).await?.into()))
+    let mut submission = SubmissionView::from(state.store.scoped(&access).submission(id).await?);
+    submission.attachments = Some(attachments::of_submission(&state, &access, id).await?);
+    Ok(web::Json(submission))
 }

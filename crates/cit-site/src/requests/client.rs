@@ -6,6 +6,7 @@ use reqwest::header::RETRY_AFTER;
 use serde_json::Value;
 
 use super::forms::FormView;
+use super::multipart::File;
 use crate::api::ApiError;
 use crate::pages::Ctx;
 
@@ -25,11 +26,18 @@ impl Reply {
     }
 }
 
+/// What a call sends: nothing, JSON, or a submission with its files.
+enum Body<'a> {
+    None,
+    Json(&'a Value),
+    WithFiles(&'a Value, &'a [File]),
+}
+
 async fn call(
     cx: &Ctx,
     method: reqwest::Method,
     rest: &str,
-    body: Option<&Value>,
+    body: Body<'_>,
     client: Option<&str>,
 ) -> Result<Reply, ApiError> {
     let url = cx.state.api.url(&format!("api/v1/t/{}/{rest}", cx.theme.tenant), &[])?;
@@ -37,8 +45,21 @@ async fn call(
     if let Some(ip) = client {
         request = request.header("X-Forwarded-For", ip);
     }
-    if let Some(b) = body {
-        request = request.json(b);
+    match body {
+        Body::None => {}
+        Body::Json(b) => request = request.json(b),
+        // As the API takes it: the JSON in a `submission` part, each file in an `attachments` part.
+        Body::WithFiles(b, files) => {
+            let mut form = reqwest::multipart::Form::new().text("submission", b.to_string());
+            for f in files {
+                let part = reqwest::multipart::Part::bytes(f.bytes.clone()).file_name(f.filename.clone());
+                let part = part
+                    .mime_str(&f.content_type)
+                    .unwrap_or_else(|_| reqwest::multipart::Part::bytes(f.bytes.clone()).file_name(f.filename.clone()));
+                form = form.part("attachments", part);
+            }
+            request = request.multipart(form);
+        }
     }
     let resp = request.send().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let status = resp.status().as_u16();
@@ -57,7 +78,7 @@ fn segment(s: &str) -> Option<&str> {
 
 /// A form with a fresh fill token; `NotFound` when the tenant has no such form.
 pub async fn form(cx: &Ctx, id: &str) -> Result<FormView, ApiError> {
-    let reply = call(cx, reqwest::Method::GET, &format!("forms/{id}"), None, None).await?;
+    let reply = call(cx, reqwest::Method::GET, &format!("forms/{id}"), Body::None, None).await?;
     match reply.status {
         200 => serde_json::from_value(reply.body).map_err(|e| ApiError::Unavailable(format!("form {id}: {e}"))),
         404 => Err(ApiError::NotFound),
@@ -65,15 +86,17 @@ pub async fn form(cx: &Ctx, id: &str) -> Result<FormView, ApiError> {
     }
 }
 
-/// Sends a submission; any answer but a failure to reach the API is the caller's to read.
-pub async fn submit(cx: &Ctx, id: &str, payload: &Value, client: &str) -> Result<Reply, ApiError> {
-    call(cx, reqwest::Method::POST, &format!("forms/{id}/submissions"), Some(payload), Some(client)).await
+/// Sends a submission, as `multipart/form-data` when it has files; any answer but a failure
+/// to reach the API is the caller's to read.
+pub async fn submit(cx: &Ctx, id: &str, payload: &Value, files: &[File], client: &str) -> Result<Reply, ApiError> {
+    let body = if files.is_empty() { Body::Json(payload) } else { Body::WithFiles(payload, files) };
+    call(cx, reqwest::Method::POST, &format!("forms/{id}/submissions"), body, Some(client)).await
 }
 
 /// The requester's view of a ticket; `NotFound` for a secret that is not (or no longer) valid.
 pub async fn ticket(cx: &Ctx, secret: &str) -> Result<Value, ApiError> {
     let secret = segment(secret).ok_or(ApiError::NotFound)?;
-    let reply = call(cx, reqwest::Method::GET, &format!("tickets/by-secret/{secret}"), None, None).await?;
+    let reply = call(cx, reqwest::Method::GET, &format!("tickets/by-secret/{secret}"), Body::None, None).await?;
     match reply.status {
         200 => Ok(reply.body),
         s => Err(if s == 404 || s == 400 { ApiError::NotFound } else { ApiError::Unavailable(format!("status {s}")) }),
@@ -84,5 +107,6 @@ pub async fn ticket(cx: &Ctx, secret: &str) -> Result<Value, ApiError> {
 pub async fn reply(cx: &Ctx, secret: &str, text: &str, client: &str) -> Result<Reply, ApiError> {
     let secret = segment(secret).ok_or(ApiError::NotFound)?;
     let body = serde_json::json!({ "body": text });
-    call(cx, reqwest::Method::POST, &format!("tickets/by-secret/{secret}/messages"), Some(&body), Some(client)).await
+    call(cx, reqwest::Method::POST, &format!("tickets/by-secret/{secret}/messages"), Body::Json(&body), Some(client))
+        .await
 }

@@ -25,6 +25,20 @@ pub struct FormView {
     pub links: Links,
     #[serde(default)]
     pub fill_token: Option<String>,
+    /// The files the form takes; `None`: none (no file input).
+    #[serde(default)]
+    pub attachments: Option<Attachments>,
+}
+
+/// `attachments` of the API's form: how many files, how big, of which types.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attachments {
+    pub max_files: u64,
+    pub max_bytes: u64,
+    #[serde(default)]
+    pub types_label: String,
+    #[serde(default)]
+    pub extensions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +87,10 @@ pub struct Posted(Vec<(String, String)>);
 impl Posted {
     pub fn parse(body: &[u8]) -> Posted {
         Posted(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Posted {
+        Posted(pairs)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -147,6 +165,17 @@ pub fn message_for(code: &str, field: Option<&FieldView>, api_message: &str) -> 
             _ => "Il valore inserito non è valido.".into(),
         },
         "pattern_mismatch" => "Il valore non ha il formato richiesto.".into(),
+        "unsupported_type" | "type_mismatch" | "empty_file" => format!(
+            "{} Seleziona di nuovo i file da allegare.",
+            match code {
+                "empty_file" => "Uno dei file è vuoto.",
+                "type_mismatch" => "Il contenuto di un file non corrisponde al suo nome o al suo tipo.",
+                _ => "Uno dei file non è di un tipo ammesso.",
+            }
+        ),
+        "too_many_files" => "Hai allegato troppi file. Seleziona di nuovo i file, entro il numero indicato.".into(),
+        "file_too_large" => "Un file è troppo grande. Seleziona di nuovo i file, entro la dimensione indicata.".into(),
+        "attachments_not_accepted" => "Questo modulo non accetta allegati.".into(),
         "consent_required" => {
             "Per inviare la richiesta devi dichiarare di aver letto l'informativa sulla privacy.".into()
         }
@@ -171,6 +200,7 @@ pub fn errors_of(form: &FormView, problem: &Value) -> FieldErrors {
             // Whatever the code, the consent's message says what to do.
             (None, "consent") => (name, "consent_required"),
             (None, "ente") if form.links.ente => ("collegamento-ente", code),
+            (None, "attachments") => ("attachments", code),
             _ => ("_form", code),
         };
         out.entry(key.to_owned()).or_insert_with(|| message_for(code, field, message));
@@ -247,6 +277,21 @@ pub fn view(form: &FormView, posted: Option<&Posted>, errors: &FieldErrors) -> V
     if let Some(m) = errors.get("collegamento-ente") {
         summary.push(json!({"id": "collegamento-ente", "label": "Ente", "message": m}));
     }
+    let attachments = form.attachments.as_ref().map(|a| {
+        let error = errors.get("attachments");
+        if let Some(m) = error {
+            summary.push(json!({"id": "campo-allegati", "label": "Allegati", "message": m}));
+        }
+        let mb = a.max_bytes as f64 / (1024.0 * 1024.0);
+        json!({
+            "id": "campo-allegati",
+            "max_files": a.max_files,
+            "max_size": if mb >= 1.0 { format!("{} MB", fmt_number((mb * 10.0).round() / 10.0)) } else { format!("{} KB", a.max_bytes.div_ceil(1024)) },
+            "types_label": a.types_label,
+            "accept": a.extensions.join(","),
+            "error": error,
+        })
+    });
     if let Some(m) = errors.get("consent") {
         summary.push(json!({"id": "campo-consenso", "label": "Informativa sulla privacy", "message": m}));
     }
@@ -256,6 +301,7 @@ pub fn view(form: &FormView, posted: Option<&Posted>, errors: &FieldErrors) -> V
         "title": form.title,
         "description": form.description,
         "fields": fields,
+        "attachments": attachments,
         "privacy": form.privacy.as_ref().map(|p| json!({"version": p.version, "label": p.label, "url": p.url})),
         "consent_checked": posted.is_some_and(|p| p.get("consent").is_some()),
         "consent_error": errors.get("consent"),

@@ -17,6 +17,7 @@
 pub mod client;
 pub mod csrf;
 pub mod forms;
+pub mod multipart;
 mod rating;
 mod submit;
 mod ticket;
@@ -28,6 +29,9 @@ use crate::pages::{Answer, Ctx, Page, SiteError};
 
 /// Largest form body the site reads (the API has its own, larger caps).
 pub const MAX_BODY: usize = 64 * 1024;
+/// Largest `multipart/form-data` body (a form with files) the site reads; the API checks each
+/// form's own limits on the files and says which one failed.
+pub const MAX_UPLOAD: usize = 32 * 1024 * 1024;
 
 /// Who is posting: the CSRF cookie (existing or new), whether the connection is https, and the
 /// address the API is told about.
@@ -84,13 +88,28 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         _ => return None,
     };
     let mut visitor = Visitor::of(req);
-    if post && body.len() > MAX_BODY {
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(multipart::boundary)
+        .filter(|_| post);
+    if post && body.len() > if boundary.is_some() { MAX_UPLOAD } else { MAX_BODY } {
         return Some(respond(cx, Err(SiteError::NotFound), &visitor, 413).await);
     }
-    let posted = post.then(|| forms::Posted::parse(body));
+    // A multipart body that does not parse is posted as empty: its CSRF check fails and the
+    // form is shown again with a message.
+    let (posted, files) = match (&boundary, post) {
+        (Some(b), _) => {
+            let (p, f) = multipart::parse(b, body).unwrap_or_default();
+            (Some(p), f)
+        }
+        (None, true) => (Some(forms::Posted::parse(body)), Vec::new()),
+        (None, false) => (None, Vec::new()),
+    };
     let result = match route {
-        Route::Contact => submit::contact(cx, &mut visitor, posted.as_ref()).await,
-        Route::Assistance => submit::assistance(cx, &mut visitor, posted.as_ref()).await,
+        Route::Contact => submit::contact(cx, &mut visitor, posted.as_ref(), &files).await,
+        Route::Assistance => submit::assistance(cx, &mut visitor, posted.as_ref(), &files).await,
         Route::Ticket(secret) => ticket::page(cx, &mut visitor, &secret, posted.as_ref()).await,
         Route::Rating => match posted.as_ref() {
             Some(p) => rating::post(cx, &mut visitor, p).await,
@@ -156,7 +175,7 @@ pub fn refusal_message(reply: &client::Reply) -> Option<String> {
             Some(s) => format!("Hai inviato troppe richieste: riprova tra {s} secondi."),
             None => "Hai inviato troppe richieste: riprova più tardi.".to_owned(),
         },
-        (413, _) => "Il testo inviato è troppo lungo: accorcialo e invialo di nuovo.".to_owned(),
+        (413, _) => "Il testo o i file inviati sono troppo grandi: riducili e invia di nuovo il modulo.".to_owned(),
         (422, _) => return None,
         _ => "Non è stato possibile inviare il modulo. Riprova tra qualche minuto.".to_owned(),
     };

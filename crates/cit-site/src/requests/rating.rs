@@ -109,7 +109,7 @@ pub async fn post(cx: &Ctx, visitor: &mut Visitor, posted: &Posted) -> Result<Ou
             "website": posted.get("website").unwrap_or(""),
             "page": back,
         });
-        let reply = client::submit(cx, FORM, &payload, &visitor.address).await?;
+        let reply = client::submit(cx, FORM, &payload, &[], &visitor.address).await?;
         if reply.status == 201 {
             visitor.rotate();
             return Ok(Outcome::Page(thanks(&choice, &back, true)));

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::client;
 use super::forms::{self, FieldErrors, FormView, Posted};
+use super::multipart::File;
 use super::{Outcome, Visitor, crumbs, refusal_message};
 use crate::api::ApiError;
 use crate::api::types::{Ente, Servizio};
@@ -21,7 +22,12 @@ struct About {
 const SESSION_EXPIRED: &str =
     "La sessione del modulo è scaduta o il modulo è già stato inviato. Controlla i dati e invialo di nuovo.";
 
-pub async fn contact(cx: &Ctx, visitor: &mut Visitor, posted: Option<&Posted>) -> Result<Outcome, SiteError> {
+pub async fn contact(
+    cx: &Ctx,
+    visitor: &mut Visitor,
+    posted: Option<&Posted>,
+    files: &[File],
+) -> Result<Outcome, SiteError> {
     let Answer::Page(page) = crate::pages::contacts(cx).await? else { return Err(SiteError::NotFound) };
     let form = match client::form(cx, "contatti").await {
         Ok(f) => f,
@@ -34,10 +40,15 @@ pub async fn contact(cx: &Ctx, visitor: &mut Visitor, posted: Option<&Posted>) -
             return Ok(Outcome::Page(unavailable(page, posted.is_some())));
         }
     };
-    run(cx, visitor, posted, form, page, About::default(), "/contatti".into()).await
+    run(cx, visitor, posted, files, form, page, About::default(), "/contatti".into()).await
 }
 
-pub async fn assistance(cx: &Ctx, visitor: &mut Visitor, posted: Option<&Posted>) -> Result<Outcome, SiteError> {
+pub async fn assistance(
+    cx: &Ctx,
+    visitor: &mut Visitor,
+    posted: Option<&Posted>,
+    files: &[File],
+) -> Result<Outcome, SiteError> {
     let slug = match posted {
         Some(p) => p.get("servizio").map(str::to_owned),
         None => cx.query.get("servizio").cloned(),
@@ -67,7 +78,7 @@ pub async fn assistance(cx: &Ctx, visitor: &mut Visitor, posted: Option<&Posted>
         Some(s) => format!("/assistenza/richiesta?servizio={s}"),
         None => "/assistenza/richiesta".into(),
     };
-    run(cx, visitor, posted, form, page, About { servizio }, action).await
+    run(cx, visitor, posted, files, form, page, About { servizio }, action).await
 }
 
 /// The contacts page when its form cannot be shown; a post that could not be sent says so.
@@ -79,10 +90,12 @@ fn unavailable(mut page: Page, posted: bool) -> Page {
     page
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     cx: &Ctx,
     visitor: &mut Visitor,
     posted: Option<&Posted>,
+    files: &[File],
     form: FormView,
     mut page: Page,
     about: About,
@@ -135,7 +148,7 @@ async fn run(
         "ente": ente,
         "page": action.split('?').next(),
     });
-    let reply = client::submit(cx, &form.id, &payload, &visitor.address).await?;
+    let reply = client::submit(cx, &form.id, &payload, files, &visitor.address).await?;
     if reply.status == 201 {
         visitor.rotate();
         return Ok(Outcome::Page(sent(cx, &form, &reply.body, &about)));

@@ -114,6 +114,8 @@ impl SiteApp {
             App::new()
                 .app_data(data.clone())
                 .app_data(web::FormConfig::default().limit(4096))
+                // Request forms with files; each page checks its own, smaller limit.
+                .app_data(web::PayloadConfig::new(crate::requests::MAX_UPLOAD))
                 .route("/_assets/bi/{path:.*}", web::get().to(bootstrap_asset))
                 .route("/_assets/base/{path:.*}", web::get().to(base_asset))
                 .route("/_assets/themes/{theme}/theme.css", web::get().to(theme_css))

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod refresh_token;
 pub mod session;
 pub mod submission;
+pub mod submission_attachment;
 pub mod tenant;
 pub mod ticket;
 pub mod ticket_message;

@@ -11,6 +11,7 @@ mod m20261126_000003_search;
 mod m20261126_000004_media;
 mod m20261127_000005_search_by_tenant;
 mod m20261201_000006_requests;
+mod m20261201_000007_attachments;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_media::Migration),
             Box::new(m20261127_000005_search_by_tenant::Migration),
             Box::new(m20261201_000006_requests::Migration),
+            Box::new(m20261201_000007_attachments::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! submissions, assistance tickets with their thread, and the retention of submissions.
 //! Every row is read and written through the tenant's [`TenantStore`].
 
+mod attachments;
 mod forms;
 mod submissions;
 mod tickets;
@@ -11,7 +12,8 @@ use cit_core::forms::Form;
 use cit_core::tickets::{Priority, TicketState};
 use serde_json::{Map, Value};
 
-pub use submissions::{NewSubmission, NewTicket, SubmissionPage};
+pub use attachments::{Attachment, NewAttachment};
+pub use submissions::{Anonymised, NewSubmission, NewTicket, SubmissionPage};
 pub use tickets::{TicketFilter, TicketPage, TicketPatch};
 
 /// A form as stored: the checked form and its version.

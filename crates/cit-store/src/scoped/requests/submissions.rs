@@ -30,6 +30,8 @@ pub struct NewSubmission {
     pub recipients: Vec<Role>,
     /// The ticket it opens (assistance forms).
     pub ticket: Option<NewTicket>,
+    /// The files it carries, their bytes already stored by the caller.
+    pub attachments: Vec<super::NewAttachment>,
 }
 
 /// The ticket a submission opens. Its number is given by the store.
@@ -102,6 +104,15 @@ pub(crate) async fn enqueue(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// What a retention pass did to one form's submissions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Anonymised {
+    pub count: u64,
+    /// The submissions whose attachments were deleted from the catalogue: their bytes are the
+    /// caller's to remove.
+    pub with_attachments: Vec<uuid::Uuid>,
 }
 
 /// How many times a ticket number is retried when two submissions race for it (PostgreSQL).
@@ -180,6 +191,7 @@ impl TenantStore<'_> {
         }
         .insert(txn)
         .await?;
+        self.add_attachments(txn, new.id, &new.attachments, new.at).await?;
         let number = match &new.ticket {
             None => None,
             Some(t) => {
@@ -316,8 +328,9 @@ impl TenantStore<'_> {
     }
 
     /// Anonymises the submissions of `form` sent before `before`: their data is replaced by
-    /// `{}` and their links cleared, their tickets' requester data wiped. Returns how many.
-    pub async fn anonymise_submissions(&self, form: &str, before: DateTime<Utc>) -> StoreResult<u64> {
+    /// `{}` and their links cleared, their tickets' requester data wiped, their attachments
+    /// deleted from the catalogue (the caller removes the bytes after this returns).
+    pub async fn anonymise_submissions(&self, form: &str, before: DateTime<Utc>) -> StoreResult<Anonymised> {
         self.require_any(&[Action::ManageSchema])?;
         let txn = self.store().write.begin().await?;
         let ids: Vec<uuid::Uuid> = self
@@ -331,7 +344,7 @@ impl TenantStore<'_> {
             .all(&txn)
             .await?;
         if ids.is_empty() {
-            return Ok(0);
+            return Ok(Anonymised::default());
         }
         let now = Utc::now();
         self.update::<submission::Entity>()
@@ -364,15 +377,16 @@ impl TenantStore<'_> {
                 .exec(&txn)
                 .await?;
         }
+        let with_attachments = self.drop_attachments(&txn, &ids).await?;
         let n = ids.len() as u64;
         self.audit_on(
             &txn,
             "submission.anonymise",
             ("form", form),
-            serde_json::json!({ "count": n, "before": before }),
+            serde_json::json!({ "count": n, "before": before, "with_attachments": with_attachments.len() }),
         )
         .await?;
         txn.commit().await?;
-        Ok(n)
+        Ok(Anonymised { count: n, with_attachments })
     }
 }

@@ -1,0 +1,78 @@
+//! Attachments of submissions: what a sender attached to a form (name as given, type as
+//! recognised from the bytes, size and SHA-256). The bytes live privately under the data
+//! directory, never under the public media folder; a row exists only once its bytes do.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Tenants {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum Submissions {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum SubmissionAttachments {
+    Table,
+    Id,
+    TenantId,
+    SubmissionId,
+    Filename,
+    ContentType,
+    Size,
+    Sha256,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(SubmissionAttachments::Table)
+                .col(uuid(SubmissionAttachments::Id).primary_key())
+                .col(string_len(SubmissionAttachments::TenantId, 40))
+                .col(uuid(SubmissionAttachments::SubmissionId))
+                .col(string_len(SubmissionAttachments::Filename, 200))
+                .col(string_len(SubmissionAttachments::ContentType, 100))
+                .col(big_integer(SubmissionAttachments::Size))
+                .col(string_len(SubmissionAttachments::Sha256, 64))
+                .col(timestamp_with_time_zone(SubmissionAttachments::CreatedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(SubmissionAttachments::Table, SubmissionAttachments::TenantId)
+                        .to(Tenants::Table, Tenants::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(SubmissionAttachments::Table, SubmissionAttachments::SubmissionId)
+                        .to(Submissions::Table, Submissions::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_submission_attachments_submission")
+                .table(SubmissionAttachments::Table)
+                .col(SubmissionAttachments::TenantId)
+                .col(SubmissionAttachments::SubmissionId)
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(SubmissionAttachments::Table).to_owned()).await
+    }
+}
