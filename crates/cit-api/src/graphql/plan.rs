@@ -213,8 +213,10 @@ impl Plan {
         let mut sorted: Vec<&ContentType> = types.iter().collect();
         sorted.sort_by(|a, b| a.id.cmp(&b.id));
 
-        let mut used_types: BTreeSet<String> = SHARED_TYPES.iter().map(|s| (*s).to_owned()).collect();
-        let mut used_roots: BTreeSet<String> = SHARED_QUERY_FIELDS.iter().map(|s| (*s).to_owned()).collect();
+        let mut used_types: BTreeSet<String> =
+            SHARED_TYPES.iter().chain(super::requests::TYPES).map(|s| (*s).to_owned()).collect();
+        let mut used_roots: BTreeSet<String> =
+            SHARED_QUERY_FIELDS.iter().chain(super::requests::ROOT_FIELDS).map(|s| (*s).to_owned()).collect();
         let mut names: HashMap<String, String> = HashMap::new();
         for ct in &sorted {
             let base = pascal(ct.id.as_str());
