@@ -157,13 +157,14 @@ fn invalid(field: &str, e: cit_core::InvalidInput) -> ApiError {
     ApiError::Validation(vec![FieldError::from_invalid(field, e)])
 }
 
+/// 400 `invalid_cursor`: not a `next_cursor` of this list.
+pub(crate) fn bad_cursor() -> ApiError {
+    ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() }
+}
+
 /// The tickets cursor (`next_cursor` of the previous page), or 400 `invalid_cursor`.
 pub(crate) fn cursor_of(raw: Option<&str>) -> ApiResult<Option<i64>> {
-    raw.map(|c| {
-        c.parse::<i64>()
-            .map_err(|_| ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() })
-    })
-    .transpose()
+    raw.map(|c| c.parse::<i64>().map_err(|_| bad_cursor())).transpose()
 }
 
 fn limit_of(raw: Option<u64>) -> ApiResult<u64> {

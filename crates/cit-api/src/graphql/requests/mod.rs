@@ -23,9 +23,9 @@ pub(crate) use types::register;
 use types::{connection, form_value, submission_value, ticket_value};
 
 use super::context::ReqCtx;
-use super::errors::{GqlError, GqlResult, invalid};
+use super::errors::{GqlResult, invalid};
 use super::limits::{DEFAULT_FIRST, MAX_FIRST};
-use super::query::{given, root};
+use super::query::{given, page_size, root};
 use super::schema::fallible;
 use crate::error::ApiError;
 use crate::routes::forms::FormView;
@@ -54,28 +54,6 @@ pub(crate) const ROOT_FIELDS: &[&str] = &["tickets", "ticket", "submissions", "s
 /// Connections whose page size is `first` (for the complexity estimate).
 pub(crate) const CONNECTIONS: &[&str] = &["TicketConnection", "SubmissionConnection"];
 
-fn bad_cursor() -> GqlError {
-    GqlError::Api(ApiError::BadRequest { code: "invalid_cursor", detail: "after: the cursor is not valid".into() })
-}
-
-/// `first`: 1 to [`MAX_FIRST`], [`DEFAULT_FIRST`] when absent.
-fn first(args: &async_graphql::dynamic::ObjectAccessor<'_>) -> GqlResult<u64> {
-    let first = match given(args, "first") {
-        None => DEFAULT_FIRST,
-        Some(v) => v.i64().map_err(|e| invalid("first", e.message))?,
-    };
-    if first > MAX_FIRST {
-        return Err(GqlError::Coded {
-            code: "FIRST_TOO_LARGE",
-            message: format!("`first` is {first}; a page holds at most {MAX_FIRST} items"),
-        });
-    }
-    u64::try_from(first)
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| invalid("first", format!("a number from 1 to {MAX_FIRST}")))
-}
-
 fn enum_arg<T>(
     args: &async_graphql::dynamic::ObjectAccessor<'_>,
     name: &str,
@@ -97,14 +75,14 @@ async fn tickets(rc: &Arc<ReqCtx>, args: &async_graphql::dynamic::ObjectAccessor
             v.string().ok().and_then(|s| s.parse::<uuid::Uuid>().ok()).ok_or_else(|| invalid("assignee", "a user id"))
         })
         .transpose()?;
-    let after = given(args, "after").map(|v| v.string().map_err(|_| bad_cursor())).transpose()?;
+    let after = given(args, "after").map(|v| v.string().map_err(|_| rest::bad_cursor())).transpose()?;
     let filter = TicketFilter {
         state: enum_arg(args, "state", TicketState::parse)?,
         priority: enum_arg(args, "priority", Priority::parse)?,
         assignee,
         overdue_at: given(args, "overdue").and_then(|v| v.boolean().ok()).unwrap_or(false).then_some(now),
-        before: rest::cursor_of(after).map_err(|_| bad_cursor())?,
-        limit: first(args)?,
+        before: rest::cursor_of(after)?,
+        limit: page_size(args, 1)?,
     };
     let page = rest::ticket_page(&rc.store, &access, &filter, now).await?;
     let last = page.data.last().map(|t| t.number.to_string());
@@ -125,9 +103,9 @@ async fn submissions(rc: &Arc<ReqCtx>, args: &async_graphql::dynamic::ObjectAcce
     let access = rc.requests(Action::ReadRequests)?;
     let form = given(args, "form").map(|v| v.string().map_err(|e| invalid("form", e.message))).transpose()?;
     let after = given(args, "after")
-        .map(|v| v.string().ok().and_then(|s| s.parse::<uuid::Uuid>().ok()).ok_or_else(bad_cursor))
+        .map(|v| v.string().ok().and_then(|s| s.parse::<uuid::Uuid>().ok()).ok_or_else(rest::bad_cursor))
         .transpose()?;
-    let page = rest::submission_page(&rc.store, &access, form, after, first(args)?).await?;
+    let page = rest::submission_page(&rc.store, &access, form, after, page_size(args, 1)?).await?;
     let last = page.data.last().map(|s| s.id.to_string());
     Ok(connection(page.data.iter().map(submission_value).collect(), page.next_cursor, last))
 }
