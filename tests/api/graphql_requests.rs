@@ -359,3 +359,33 @@ async fn bad_arguments_to_tickets_and_submissions_are_refused_clearly() {
     let res = gql(&app, op, &format!("{{ {aliases} }}"), json!({})).await;
     assert_eq!(code(&res), "COMPLEXITY_LIMIT", "{}", res.text);
 }
+
+#[tokio::test]
+async fn a_page_of_tickets_costs_the_same_sql_statements_for_two_as_for_six() {
+    let app = spawn_app().await;
+    let (_, operator, _) = with_requests(&app).await;
+    let query = format!(
+        "{{ tickets(first: 50) {{ nodes {{ {TICKET_FIELDS} }} }} submissions(first: 50) {{ nodes {{ id data ticket }} }} }}"
+    );
+    let statements = || async {
+        let before = app.store.query_count();
+        let res = gql(&app, Some(&operator), &query, json!({})).await;
+        let after = app.store.query_count();
+        (numbers(&data(&res)["tickets"]["nodes"]).len(), after - before)
+    };
+    let (two, for_two) = statements().await;
+    let token = fill_token(&app, "lecce", "richiesta-assistenza").await;
+    for i in 0..4 {
+        let sent = app
+            .post(
+                "/api/v1/t/lecce/forms/richiesta-assistenza/submissions",
+                None,
+                assistance(&token, &format!("N. {i}")),
+            )
+            .await;
+        assert_eq!(sent.status, 201, "{}", sent.text);
+    }
+    let (six, for_six) = statements().await;
+    assert_eq!((two, six), (2, 6));
+    assert_eq!(for_two, for_six, "no statement per ticket or per submission");
+}
