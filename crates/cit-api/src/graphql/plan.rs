@@ -419,6 +419,20 @@ mod tests {
     }
 
     #[test]
+    fn content_types_keep_clear_of_the_requests_fields() {
+        let types = vec![ct("form", &[("title", "string")]), ct("ticket", &[("title", "string")])];
+        let plan = Plan::new(&types);
+        let names: Vec<(&str, &str, &str)> =
+            plan.types.iter().map(|t| (t.name.as_str(), t.one.as_str(), t.list.as_str())).collect();
+        assert_eq!(
+            names,
+            [("FormEntry", "formEntry", "formEntryList"), ("TicketEntry", "ticketEntry", "ticketEntryList")]
+        );
+        let sdl = super::super::sdl(&types).unwrap();
+        assert!(sdl.contains("ticketEntryList(") && sdl.contains("tickets("));
+    }
+
+    #[test]
     fn collisions_are_resolved() {
         let types = vec![
             ct("notizia", &[("title", "string"), ("revisions", "string"), ("revisions_field", "string")]),
