@@ -11,6 +11,7 @@ mod contract;
 mod cross_tenant;
 mod entries;
 mod graphql;
+mod graphql_requests;
 mod media;
 mod operations;
 mod people;

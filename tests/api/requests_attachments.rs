@@ -106,6 +106,22 @@ async fn attachments_reach_the_staff_byte_for_byte_and_nobody_else() {
     );
     let ticket = app.get(&format!("/api/v1/t/lecce/tickets/{number}"), Some(&operator)).await;
     assert_eq!(ticket.body["attachments"].as_array().map(Vec::len), Some(2), "{}", ticket.text);
+    // GraphQL lists the same files to the same staff, on the submission and on its ticket.
+    let query = format!(
+        r#"{{ submission(id: "{id}") {{ attachments {{ id name contentType size sha256 }} }}
+            ticket(number: {number}) {{ attachments {{ id name }} }} }}"#
+    );
+    let gql = app.post("/api/v1/t/lecce/graphql", Some(&operator), serde_json::json!({ "query": query })).await;
+    assert_eq!(gql.status, 200, "{}", gql.text);
+    let over_graphql = gql.body["data"]["submission"]["attachments"].as_array().cloned().unwrap_or_default();
+    assert_eq!(over_graphql.len(), listed.len(), "{}", gql.text);
+    for (g, r) in over_graphql.iter().zip(&listed) {
+        assert_eq!((&g["id"], &g["name"], &g["contentType"]), (&r["id"], &r["name"], &r["content_type"]));
+        assert_eq!((&g["size"], &g["sha256"]), (&r["size"], &r["sha256"]));
+    }
+    assert_eq!(gql.body["data"]["ticket"]["attachments"].as_array().map(Vec::len), Some(2), "{}", gql.text);
+    let anonymous = app.post("/api/v1/t/lecce/graphql", None, serde_json::json!({ "query": query })).await;
+    assert!(anonymous.body["data"].is_null() || anonymous.body["data"]["submission"].is_null(), "{}", anonymous.text);
 
     for (a, bytes) in listed.iter().zip([PDF, note]) {
         let path = format!("/api/v1/t/lecce/submissions/{id}/attachments/{}", a["id"].as_str().unwrap());

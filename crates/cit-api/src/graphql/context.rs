@@ -10,6 +10,7 @@ use cit_core::{AccessDenied, Action, Actor, EntryId, Locale, TenantAccess, autho
 use cit_store::{Cursor, Entry, EntryStatus, ListQuery, Revision, Store, StoreError, Tenant};
 
 use super::errors::{GqlResult, invalid};
+use crate::clock::Clock;
 use crate::error::ApiError;
 
 /// One request's view of the tenant. Reached by every resolver through the values it resolves.
@@ -17,6 +18,8 @@ pub(crate) struct ReqCtx {
     pub store: Store,
     pub tenant: Tenant,
     pub actor: Actor,
+    /// The server's clock (tickets' overdue flags are computed against it, as in REST).
+    pub clock: Arc<dyn Clock>,
     /// The permission to read published content: every GraphQL request starts with it.
     pub read: TenantAccess,
     /// The permission to read drafts, or why the caller lacks it.
@@ -26,12 +29,15 @@ pub(crate) struct ReqCtx {
     /// Set when the request reached anything but published content (its answer is not for
     /// shared caches).
     private: AtomicBool,
+    /// Set when the request reached the tenant's requests (tickets, submissions, forms): its
+    /// answer is for nobody's cache.
+    staff_data: AtomicBool,
     /// Set when the request asked for the right to write (ran a mutation).
     wrote: AtomicBool,
 }
 
 impl ReqCtx {
-    pub fn new(store: Store, tenant: Tenant, actor: Actor, read: TenantAccess) -> Arc<Self> {
+    pub fn new(store: Store, tenant: Tenant, actor: Actor, read: TenantAccess, clock: Arc<dyn Clock>) -> Arc<Self> {
         let drafts = authorize(&actor, tenant.facts(), Action::ReadDrafts);
         let batch = match &drafts {
             Ok(access) => Batch { store: store.clone(), access: access.clone(), statuses: EntryStatus::ALL.to_vec() },
@@ -42,10 +48,12 @@ impl ReqCtx {
             store,
             tenant,
             actor,
+            clock,
             read,
             drafts,
             loader,
             private: AtomicBool::new(false),
+            staff_data: AtomicBool::new(false),
             wrote: AtomicBool::new(false),
         })
     }
@@ -75,6 +83,20 @@ impl ReqCtx {
         self.loader.clear::<Group>();
         self.loader.clear::<RevisionsOf>();
         Ok(authorize(&self.actor, self.tenant.facts(), action)?)
+    }
+
+    /// The caller's permission to do `action` on the tenant's requests, from the one permission
+    /// check (the one REST's tickets and forms handlers pass). Asking makes the answer
+    /// uncacheable, granted or not.
+    pub fn requests(&self, action: Action) -> GqlResult<TenantAccess> {
+        self.private.store(true, Ordering::Relaxed);
+        self.staff_data.store(true, Ordering::Relaxed);
+        Ok(authorize(&self.actor, self.tenant.facts(), action)?)
+    }
+
+    /// Whether the request reached the tenant's requests: answered `Cache-Control: no-store`.
+    pub fn touched_requests(&self) -> bool {
+        self.staff_data.load(Ordering::Relaxed)
     }
 
     /// Whether a resolver asked for the right to write: the tenant's cached reads must go.

@@ -164,7 +164,8 @@ fn bad_query(detail: impl Into<String>) -> ApiError {
 }
 
 /// Run a GraphQL query given in the URL. Answers carry a strong ETag (304 on `If-None-Match`)
-/// and `Cache-Control: public` when they hold only published content of a public tenant.
+/// and `Cache-Control: public` when they hold only published content of a public tenant;
+/// answers that reach tickets, submissions or forms are `no-store`, without an ETag.
 /// With `Accept: text/html` and no `query`, the GraphiQL IDE (served entirely by cit).
 #[utoipa::path(
     tag = "graphql",
@@ -207,6 +208,10 @@ pub async fn get(state: State, auth: Auth, req: HttpRequest, path: web::Path<Str
         Ok(response) => response,
         Err(MutationOverGet) => return method_not_allowed(),
     };
+    if runner.rc.touched_requests() {
+        // Tickets, submissions and forms: no ETag, no cache anywhere (as REST answers them).
+        return json_response(StatusCode::OK, &response);
+    }
     let cache = if runner.rc.tenant.public_read && !runner.rc.is_private() {
         Cacheability::Public
     } else {

@@ -6,7 +6,7 @@
 //! | `DEPTH_LIMIT` | fields nest deeper than [`MAX_DEPTH`] (introspection excluded), or the text nests brackets deeper than [`MAX_NESTING`] |
 //! | `COMPLEXITY_LIMIT` | the estimated cost is above [`MAX_COMPLEXITY`]: every field costs 1, and a list multiplies the cost of what it selects by its size (`first` for a connection, `max` or 10 for a many-reference, 10 for translations and revisions) |
 //! | `TOO_MANY_ALIASES` | more than [`MAX_ALIASES`] aliased fields would be resolved |
-//! | `FIRST_TOO_LARGE` | a connection asks for more than [`MAX_FIRST`] entries |
+//! | `FIRST_TOO_LARGE` | a connection (of entries, tickets or submissions) asks for more than [`MAX_FIRST`] items |
 
 use std::collections::HashMap;
 
@@ -250,7 +250,8 @@ impl<'a> Walker<'a> {
         child: Option<&str>,
     ) -> Result<u64, Refusal> {
         if let Some(child) = child
-            && self.plan.types.iter().any(|t| child.strip_suffix("Connection") == Some(t.name.as_str()))
+            && (self.plan.types.iter().any(|t| child.strip_suffix("Connection") == Some(t.name.as_str()))
+                || super::requests::CONNECTIONS.contains(&child))
         {
             let first = self.first(f);
             if first > MAX_FIRST {

@@ -12,6 +12,7 @@ pub mod limits;
 mod mutate;
 mod plan;
 mod query;
+mod requests;
 mod schema;
 mod search;
 
@@ -109,7 +110,7 @@ impl Runner {
         let read = authorize(&actor, tenant.facts(), Action::ReadPublished)?;
         let types = state.store.scoped(&read).content_types().await?;
         let schema = state.graphql.schema(&tenant.id, &types)?;
-        let rc = ReqCtx::new(state.store.clone(), tenant, actor, read);
+        let rc = ReqCtx::new(state.store.clone(), tenant, actor, read, state.clock.clone());
         Ok(Self { schema, rc })
     }
 

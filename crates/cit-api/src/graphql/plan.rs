@@ -213,8 +213,10 @@ impl Plan {
         let mut sorted: Vec<&ContentType> = types.iter().collect();
         sorted.sort_by(|a, b| a.id.cmp(&b.id));
 
-        let mut used_types: BTreeSet<String> = SHARED_TYPES.iter().map(|s| (*s).to_owned()).collect();
-        let mut used_roots: BTreeSet<String> = SHARED_QUERY_FIELDS.iter().map(|s| (*s).to_owned()).collect();
+        let mut used_types: BTreeSet<String> =
+            SHARED_TYPES.iter().chain(super::requests::TYPES).map(|s| (*s).to_owned()).collect();
+        let mut used_roots: BTreeSet<String> =
+            SHARED_QUERY_FIELDS.iter().chain(super::requests::ROOT_FIELDS).map(|s| (*s).to_owned()).collect();
         let mut names: HashMap<String, String> = HashMap::new();
         for ct in &sorted {
             let base = pascal(ct.id.as_str());
@@ -414,6 +416,20 @@ mod tests {
         assert_eq!(enum_value_name("2020").as_deref(), Some("_2020"));
         assert_eq!(enum_value_name("--x").as_deref(), Some("V__X"));
         assert_eq!(enum_value_name("--"), None);
+    }
+
+    #[test]
+    fn content_types_keep_clear_of_the_requests_fields() {
+        let types = vec![ct("form", &[("title", "string")]), ct("ticket", &[("title", "string")])];
+        let plan = Plan::new(&types);
+        let names: Vec<(&str, &str, &str)> =
+            plan.types.iter().map(|t| (t.name.as_str(), t.one.as_str(), t.list.as_str())).collect();
+        assert_eq!(
+            names,
+            [("FormEntry", "formEntry", "formEntryList"), ("TicketEntry", "ticketEntry", "ticketEntryList")]
+        );
+        let sdl = super::super::sdl(&types).unwrap();
+        assert!(sdl.contains("ticketEntryList(") && sdl.contains("tickets("));
     }
 
     #[test]

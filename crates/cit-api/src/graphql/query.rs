@@ -134,17 +134,7 @@ fn list(rc: &Arc<ReqCtx>, t: &TypePlan, args: &ObjectAccessor<'_>) -> GqlResult<
     let access = rc.access_for(&statuses)?.clone();
     let locale_raw = given(args, "locale").map(|v| v.string().map_err(bad("locale"))).transpose()?;
     let locale = rc.locale(locale_raw)?;
-    let first = match given(args, "first") {
-        None => DEFAULT_FIRST,
-        Some(v) => v.i64().map_err(bad("first"))?,
-    };
-    if first > MAX_FIRST {
-        return Err(GqlError::Coded {
-            code: "FIRST_TOO_LARGE",
-            message: format!("`first` is {first}; a page holds at most {MAX_FIRST} entries"),
-        });
-    }
-    let first = u64::try_from(first).map_err(|_| invalid("first", format!("a number from 0 to {MAX_FIRST}")))?;
+    let first = page_size(args, 0)?;
     let after = match given(args, "after") {
         None => None,
         Some(v) => Some(
@@ -167,6 +157,25 @@ fn list(rc: &Arc<ReqCtx>, t: &TypePlan, args: &ObjectAccessor<'_>) -> GqlResult<
         after,
     };
     Ok(Conn { rc: rc.clone(), access, query, first, statuses: statuses.into(), page: tokio::sync::OnceCell::new() })
+}
+
+/// A connection's `first`: [`DEFAULT_FIRST`] when absent, else `min` to [`MAX_FIRST`]; above
+/// that it is `FIRST_TOO_LARGE`, as [`super::limits`] refuses it before the query runs.
+pub(crate) fn page_size(args: &ObjectAccessor<'_>, min: u64) -> GqlResult<u64> {
+    let first = match given(args, "first") {
+        None => DEFAULT_FIRST,
+        Some(v) => v.i64().map_err(bad("first"))?,
+    };
+    if first > MAX_FIRST {
+        return Err(GqlError::Coded {
+            code: "FIRST_TOO_LARGE",
+            message: format!("`first` is {first}; a page holds at most {MAX_FIRST} entries"),
+        });
+    }
+    u64::try_from(first)
+        .ok()
+        .filter(|n| *n >= min)
+        .ok_or_else(|| invalid("first", format!("a number from {min} to {MAX_FIRST}")))
 }
 
 fn sort(t: &TypePlan, arg: Option<ValueAccessor<'_>>) -> GqlResult<Vec<SortKey>> {

@@ -44,11 +44,11 @@ impl From<Attachment> for AttachmentView {
 
 /// The attachments of a submission, for a view that lists them.
 pub async fn of_submission(
-    state: &State,
+    store: &cit_store::Store,
     access: &cit_core::TenantAccess,
     submission: uuid::Uuid,
 ) -> ApiResult<Vec<AttachmentView>> {
-    Ok(state.store.scoped(access).attachments(submission).await?.into_iter().map(AttachmentView::from).collect())
+    Ok(store.scoped(access).attachments(submission).await?.into_iter().map(AttachmentView::from).collect())
 }
 
 /// `filename="…"` with only printable ASCII, and `filename*` with the name as it was.

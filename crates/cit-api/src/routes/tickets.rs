@@ -4,8 +4,9 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use cit_core::Action;
 use cit_core::tickets::{Priority, TicketState, is_overdue};
+use cit_core::{Action, TenantAccess};
+use cit_store::Store;
 use cit_store::requests::{Submission, Ticket, TicketFilter, TicketPatch, TicketThread};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -143,6 +144,8 @@ pub struct TicketList {
 pub struct TicketQuery {
     /// new, open, waiting, resolved, closed.
     pub state: Option<String>,
+    /// low, normal, high, urgent.
+    pub priority: Option<String>,
     /// A user id: the tickets assigned to them.
     pub assignee: Option<uuid::Uuid>,
     /// `true`: only tickets past a due date they have not met.
@@ -159,12 +162,14 @@ fn invalid(field: &str, e: cit_core::InvalidInput) -> ApiError {
     ApiError::Validation(vec![FieldError::from_invalid(field, e)])
 }
 
-fn cursor_of(raw: Option<&str>) -> ApiResult<Option<i64>> {
-    raw.map(|c| {
-        c.parse::<i64>()
-            .map_err(|_| ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() })
-    })
-    .transpose()
+/// 400 `invalid_cursor`: not a `next_cursor` of this list.
+pub(crate) fn bad_cursor() -> ApiError {
+    ApiError::BadRequest { code: "invalid_cursor", detail: "the cursor is not valid".into() }
+}
+
+/// The tickets cursor (`next_cursor` of the previous page), or 400 `invalid_cursor`.
+pub(crate) fn cursor_of(raw: Option<&str>) -> ApiResult<Option<i64>> {
+    raw.map(|c| c.parse::<i64>().map_err(|_| bad_cursor())).transpose()
 }
 
 fn limit_of(raw: Option<u64>) -> ApiResult<u64> {
@@ -198,16 +203,41 @@ pub async fn list(
     let now = state.clock.now();
     let filter = TicketFilter {
         state: q.state.as_deref().map(TicketState::parse).transpose().map_err(|e| invalid("state", e))?,
+        priority: q.priority.as_deref().map(Priority::parse).transpose().map_err(|e| invalid("priority", e))?,
         assignee: q.assignee,
         overdue_at: q.overdue.unwrap_or(false).then_some(now),
         before: cursor_of(q.cursor.as_deref())?,
         limit: limit_of(q.limit)?,
     };
-    let page = state.store.scoped(&access).tickets(&filter).await?;
-    Ok(web::Json(TicketList {
+    Ok(web::Json(ticket_page(&state.store, &access, &filter, now).await?))
+}
+
+/// A page of the tenant's tickets as staff see them, newest first: the REST list and
+/// GraphQL's `tickets`.
+pub(crate) async fn ticket_page(
+    store: &Store,
+    access: &TenantAccess,
+    filter: &TicketFilter,
+    now: DateTime<Utc>,
+) -> ApiResult<TicketList> {
+    let page = store.scoped(access).tickets(filter).await?;
+    Ok(TicketList {
         data: page.items.into_iter().map(|t| view(t, now)).collect(),
         next_cursor: page.next.map(|n| n.to_string()),
-    }))
+    })
+}
+
+/// One ticket with its whole thread (internal notes too) and its audit trail: REST's
+/// `GET …/tickets/{number}` and GraphQL's `ticket`.
+pub(crate) async fn ticket_detail(
+    store: &Store,
+    access: &TenantAccess,
+    number: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<TicketView> {
+    let mut ticket = full_view(store.scoped(access).ticket(number).await?, now);
+    ticket.attachments = Some(attachments::of_submission(store, access, ticket.submission).await?);
+    Ok(ticket)
 }
 
 /// Every ticket as CSV (UTF-8, comma-separated, RFC 4180 quoting).
@@ -283,10 +313,7 @@ fn csv_cell(s: &str) -> String {
 pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, i64)>) -> ApiResult<web::Json<TicketView>> {
     let (tenant, number) = path.into_inner();
     let (_, access) = state.tenant_access(&auth, &tenant, Action::ReadRequests).await?;
-    let thread = state.store.scoped(&access).ticket(number).await?;
-    let mut ticket = full_view(thread, state.clock.now());
-    ticket.attachments = Some(attachments::of_submission(&state, &access, ticket.submission).await?);
-    Ok(web::Json(ticket))
+    Ok(web::Json(ticket_detail(&state.store, &access, number, state.clock.now()).await?))
 }
 
 /// `null` and absent differ: `"assignee": null` clears it.
@@ -510,11 +537,23 @@ pub async fn submissions(
 ) -> ApiResult<web::Json<SubmissionList>> {
     let (_, access) = state.tenant_access(&auth, &path, Action::ReadRequests).await?;
     let q = query.into_inner();
-    let page = state.store.scoped(&access).submissions(q.form.as_deref(), q.cursor, limit_of(q.limit)?).await?;
-    Ok(web::Json(SubmissionList {
+    Ok(web::Json(submission_page(&state.store, &access, q.form.as_deref(), q.cursor, limit_of(q.limit)?).await?))
+}
+
+/// A page of submissions, newest first (`form` narrows to one form; `after` is the previous
+/// page's `next_cursor`): the REST list and GraphQL's `submissions`.
+pub(crate) async fn submission_page(
+    store: &Store,
+    access: &TenantAccess,
+    form: Option<&str>,
+    after: Option<uuid::Uuid>,
+    limit: u64,
+) -> ApiResult<SubmissionList> {
+    let page = store.scoped(access).submissions(form, after, limit).await?;
+    Ok(SubmissionList {
         data: page.items.into_iter().map(SubmissionView::from).collect(),
         next_cursor: page.next.map(|n| n.to_string()),
-    }))
+    })
 }
 
 /// One submission.
@@ -537,7 +576,16 @@ pub async fn submission(
 ) -> ApiResult<web::Json<SubmissionView>> {
     let (tenant, id) = path.into_inner();
     let (_, access) = state.tenant_access(&auth, &tenant, Action::ReadRequests).await?;
-    let mut submission = SubmissionView::from(state.store.scoped(&access).submission(id).await?);
-    submission.attachments = Some(attachments::of_submission(&state, &access, id).await?);
-    Ok(web::Json(submission))
+    Ok(web::Json(submission_detail(&state.store, &access, id).await?))
+}
+
+/// One submission with its attachments: what REST and GraphQL answer.
+pub(crate) async fn submission_detail(
+    store: &Store,
+    access: &TenantAccess,
+    id: uuid::Uuid,
+) -> ApiResult<SubmissionView> {
+    let mut view = SubmissionView::from(store.scoped(access).submission(id).await?);
+    view.attachments = Some(attachments::of_submission(store, access, id).await?);
+    Ok(view)
 }

@@ -32,7 +32,7 @@ use cit_store::EntryStatus;
 use super::context::{Node, ReqCtx};
 use super::errors::GqlResult;
 use super::plan::{Plan, Shape, TypePlan};
-use super::{mutate, query, search};
+use super::{mutate, query, requests, search};
 use crate::render::markdown_to_html;
 
 /// A tenant's schema and the names it was built with.
@@ -64,7 +64,7 @@ pub(crate) fn status_of(name: &str) -> Option<EntryStatus> {
     EntryStatus::ALL.into_iter().find(|s| status_name(*s) == name)
 }
 
-fn time(t: DateTime<Utc>) -> Value {
+pub(crate) fn time(t: DateTime<Utc>) -> Value {
     Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
@@ -146,6 +146,10 @@ pub fn build(types: &[ContentType]) -> Result<TenantSchema, SchemaError> {
     }
     b = search::register(b, &plan);
     q = q.field(search::search_field());
+    b = requests::register(b);
+    for f in requests::root_fields() {
+        q = q.field(f);
+    }
     b = b.register(q);
     if mutation.is_some() {
         b = b.register(m);

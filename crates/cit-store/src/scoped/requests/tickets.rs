@@ -19,6 +19,7 @@ use crate::{AuditEntry, StoreError, StoreResult, TenantStore};
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
     pub state: Option<TicketState>,
+    pub priority: Option<Priority>,
     pub assignee: Option<uuid::Uuid>,
     /// Only tickets past a due date they have not met, at `now`.
     pub overdue_at: Option<DateTime<Utc>>,
@@ -98,6 +99,9 @@ impl TenantStore<'_> {
         let mut q = self.select::<ticket::Entity>().order_by_desc(ticket::Column::Number).limit(filter.limit + 1);
         if let Some(s) = filter.state {
             q = q.filter(ticket::Column::State.eq(s.as_str()));
+        }
+        if let Some(p) = filter.priority {
+            q = q.filter(ticket::Column::Priority.eq(p.as_str()));
         }
         if let Some(a) = filter.assignee {
             q = q.filter(ticket::Column::Assignee.eq(a));
