@@ -4,14 +4,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use super::ddl::{TableDdl, drop_tables, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Tenants {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum Submissions {
@@ -39,40 +35,34 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(SubmissionAttachments::Table)
                 .col(uuid(SubmissionAttachments::Id).primary_key())
-                .col(string_len(SubmissionAttachments::TenantId, 40))
+                .tenant_column(SubmissionAttachments::Table, SubmissionAttachments::TenantId)
                 .col(uuid(SubmissionAttachments::SubmissionId))
                 .col(string_len(SubmissionAttachments::Filename, 200))
                 .col(string_len(SubmissionAttachments::ContentType, 100))
                 .col(big_integer(SubmissionAttachments::Size))
                 .col(string_len(SubmissionAttachments::Sha256, 64))
                 .col(timestamp_with_time_zone(SubmissionAttachments::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(SubmissionAttachments::Table, SubmissionAttachments::TenantId)
-                        .to(Tenants::Table, Tenants::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(SubmissionAttachments::Table, SubmissionAttachments::SubmissionId)
-                        .to(Submissions::Table, Submissions::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
+                .belongs_to(
+                    SubmissionAttachments::Table,
+                    SubmissionAttachments::SubmissionId,
+                    Submissions::Table,
+                    Submissions::Id,
                 )
                 .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("idx_submission_attachments_submission")
-                .table(SubmissionAttachments::Table)
-                .col(SubmissionAttachments::TenantId)
-                .col(SubmissionAttachments::SubmissionId)
-                .to_owned(),
+            index(
+                "idx_submission_attachments_submission",
+                SubmissionAttachments::Table,
+                [SubmissionAttachments::TenantId, SubmissionAttachments::SubmissionId],
+            )
+            .to_owned(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(SubmissionAttachments::Table).to_owned()).await
+        drop_tables(m, [SubmissionAttachments::Table.into_iden()]).await
     }
 }
