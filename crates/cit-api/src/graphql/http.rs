@@ -110,10 +110,6 @@ impl From<GraphqlRequest> for Incoming {
     request_body = GraphqlRequest,
     responses(
         (status = 200, body = GraphqlResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/t/{tenant}/graphql")]
@@ -174,7 +170,6 @@ fn bad_query(detail: impl Into<String>) -> ApiError {
         (status = 200, body = GraphqlResponse, description = "With a strong ETag; or the GraphiQL page for Accept: text/html"),
         (status = 304),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 405, description = "A mutation over GET"),
     )
 )]

@@ -11,7 +11,7 @@ use object_store::ObjectStoreExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::requests::attachments::key;
 use crate::state::State;
@@ -79,9 +79,6 @@ fn disposition(name: &str) -> String {
     params(("tenant" = String, Path), ("id" = uuid::Uuid, Path), ("attachment" = uuid::Uuid, Path)),
     responses(
         (status = 200, description = "The file's bytes, with its recognised type", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/submissions/{id}/attachments/{attachment}")]

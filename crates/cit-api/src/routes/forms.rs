@@ -307,11 +307,6 @@ fn link(field: &'static str, value: Option<String>, allowed: bool) -> Result<Opt
     )),
     responses(
         (status = 201, body = SubmissionReceipt),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -556,9 +551,7 @@ pub struct MessageBody {
     request_body = MessageBody,
     responses(
         (status = 201, body = PublicTicketView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]

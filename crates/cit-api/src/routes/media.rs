@@ -130,8 +130,6 @@ fn clean_filename(name: &str) -> String {
     responses(
         (status = 201, body = MediaView),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "quota_exceeded"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/t/{tenant}/media")]

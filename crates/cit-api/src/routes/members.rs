@@ -110,7 +110,6 @@ pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResul
     responses(
         (status = 201, body = MemberView),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/t/{tenant}/members")]

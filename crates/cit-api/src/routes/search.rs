@@ -8,7 +8,7 @@ use cit_store::{EntryStatus, SearchQuery, TenantStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::http_cache::{Cacheability, json_with_etag};
 use crate::state::State;
@@ -81,7 +81,6 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     params(("tenant" = String, Path), SearchParams),
     responses(
         (status = 200, body = SearchView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/search")]

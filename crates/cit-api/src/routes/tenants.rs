@@ -131,9 +131,7 @@ fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
     request_body = CreateTenant,
     responses(
         (status = 201, body = TenantView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/tenants")]
@@ -241,8 +239,6 @@ pub async fn create_user(state: State, auth: Auth, body: Json<CreateUser>) -> Ap
     params(("tenant" = String, Path)),
     responses(
         (status = 200, body = TenantProfile),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}")]

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::attachments::{self, AttachmentView};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Auth, Json};
 use crate::mail::templates::{self, Partner};
 use crate::state::State;
@@ -186,9 +186,6 @@ fn limit_of(raw: Option<u64>) -> ApiResult<u64> {
     params(("tenant" = String, Path), TicketQuery),
     responses(
         (status = 200, body = TicketList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/tickets")]
@@ -247,8 +244,6 @@ pub(crate) async fn ticket_detail(
     params(("tenant" = String, Path)),
     responses(
         (status = 200, body = String, content_type = "text/csv"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/tickets.csv")]
@@ -304,9 +299,6 @@ fn csv_cell(s: &str) -> String {
     params(("tenant" = String, Path), ("number" = i64, Path)),
     responses(
         (status = 200, body = TicketView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/tickets/{number}")]
@@ -346,10 +338,6 @@ pub struct PatchTicket {
     request_body = PatchTicket,
     responses(
         (status = 200, body = TicketView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/t/{tenant}/tickets/{number}")]
@@ -412,10 +400,6 @@ pub struct NewMessage {
     request_body = NewMessage,
     responses(
         (status = 201, body = TicketView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/t/{tenant}/tickets/{number}/messages")]
@@ -523,9 +507,6 @@ pub struct SubmissionQuery {
     params(("tenant" = String, Path), SubmissionQuery),
     responses(
         (status = 200, body = SubmissionList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/submissions")]
@@ -563,9 +544,6 @@ pub(crate) async fn submission_page(
     params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = SubmissionView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/submissions/{id}")]

@@ -27,7 +27,6 @@ use crate::state::{AppState, State};
     responses(
         (status = 200, body = EntryList, description = "With a strong ETag; 304 on If-None-Match"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/t/{tenant}/entries/{type}")]

@@ -47,7 +47,6 @@ fn input(w: EntryWrite, status: Option<EntryStatus>) -> EntryInput {
     responses(
         (status = 201, body = EntryView),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/t/{tenant}/entries/{type}")]
@@ -77,9 +76,7 @@ pub async fn create(
     request_body = EntryWrite,
     responses(
         (status = 200, body = EntryView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/t/{tenant}/entries/{type}/{id}")]
