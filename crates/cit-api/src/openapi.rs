@@ -249,6 +249,34 @@ pub mod shapes {
         enumeration(ROLES, false).example(Some("author".into())).into()
     }
 
+    fn names<const N: usize, T: Copy>(all: [T; N], name: fn(T) -> &'static str) -> Vec<&'static str> {
+        all.into_iter().map(name).collect()
+    }
+
+    /// A ticket state (`TicketState::parse`), in a query.
+    pub fn ticket_state() -> Schema {
+        enumeration(&names(cit_core::tickets::TicketState::ALL, cit_core::tickets::TicketState::as_str), false).into()
+    }
+
+    /// A priority (`Priority::parse`), in a query.
+    pub fn ticket_priority() -> Schema {
+        enumeration(&names(cit_core::tickets::Priority::ALL, cit_core::tickets::Priority::as_str), false).into()
+    }
+
+    /// `PatchTicket.state`.
+    pub fn ticket_state_patch() -> Schema {
+        enumeration(&names(cit_core::tickets::TicketState::ALL, cit_core::tickets::TicketState::as_str), true)
+            .description(Some("The new state; a closed ticket reopens only within the reopen window."))
+            .into()
+    }
+
+    /// `PatchTicket.priority`.
+    pub fn ticket_priority_patch() -> Schema {
+        enumeration(&names(cit_core::tickets::Priority::ALL, cit_core::tickets::Priority::as_str), true)
+            .description(Some("The new priority: the due dates follow."))
+            .into()
+    }
+
     /// `CreateToken.scopes` (`Scopes::new`): at least one.
     #[allow(deprecated)]
     pub fn scopes() -> Schema {

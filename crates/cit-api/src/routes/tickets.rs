@@ -143,8 +143,10 @@ pub struct TicketList {
 #[serde(deny_unknown_fields)]
 pub struct TicketQuery {
     /// new, open, waiting, resolved, closed.
+    #[param(schema_with = crate::openapi::shapes::ticket_state)]
     pub state: Option<String>,
     /// low, normal, high, urgent.
+    #[param(schema_with = crate::openapi::shapes::ticket_priority)]
     pub priority: Option<String>,
     /// A user id: the tickets assigned to them.
     pub assignee: Option<uuid::Uuid>,
@@ -160,6 +162,11 @@ pub struct TicketQuery {
 
 fn invalid(field: &str, e: cit_core::InvalidInput) -> ApiError {
     ApiError::Validation(vec![FieldError::from_invalid(field, e)])
+}
+
+/// 400 `invalid_query`: a query parameter outside its documented values.
+fn bad_query(field: &str, e: cit_core::InvalidInput) -> ApiError {
+    ApiError::BadRequest { code: "invalid_query", detail: format!("{field}: {}", e.message) }
 }
 
 /// 400 `invalid_cursor`: not a `next_cursor` of this list.
@@ -199,8 +206,8 @@ pub async fn list(
     let q = query.into_inner();
     let now = state.clock.now();
     let filter = TicketFilter {
-        state: q.state.as_deref().map(TicketState::parse).transpose().map_err(|e| invalid("state", e))?,
-        priority: q.priority.as_deref().map(Priority::parse).transpose().map_err(|e| invalid("priority", e))?,
+        state: q.state.as_deref().map(TicketState::parse).transpose().map_err(|e| bad_query("state", e))?,
+        priority: q.priority.as_deref().map(Priority::parse).transpose().map_err(|e| bad_query("priority", e))?,
         assignee: q.assignee,
         overdue_at: q.overdue.unwrap_or(false).then_some(now),
         before: cursor_of(q.cursor.as_deref())?,
@@ -317,8 +324,10 @@ fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
 #[serde(deny_unknown_fields)]
 pub struct PatchTicket {
     /// new, open, waiting, resolved, closed (reopen within the window).
+    #[schema(schema_with = crate::openapi::shapes::ticket_state_patch)]
     pub state: Option<String>,
     /// low, normal, high, urgent: the due dates follow.
+    #[schema(schema_with = crate::openapi::shapes::ticket_priority_patch)]
     pub priority: Option<String>,
     /// A member of the tenant's staff, or null.
     #[serde(default, deserialize_with = "double_option")]
