@@ -49,7 +49,7 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
-    /// Content types as code: check schema files, apply them to tenants.
+    /// Content types as code: check schema files, apply them to tenants, export a tenant's model.
     #[command(subcommand)]
     Schema(SchemaCmd),
     /// Print the OpenAPI document (the committed openapi/openapi.json).
@@ -91,6 +91,15 @@ enum SchemaCmd {
         dry_run: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Write a tenant's live content model (types and forms, with changes made through the API)
+    /// as a schema file that `schema check` and `schema apply` read.
+    Export {
+        #[arg(long)]
+        tenant: String,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -325,6 +334,11 @@ pub async fn run(cli: Cli) -> CliResult {
             let store = store(&settings).await?;
             let changed = crate::schema::apply(&store, tenant, all_tenants, &files, prune, force, dry_run).await?;
             tell_api_nodes(&settings, &store, &changed).await
+        }
+        Command::Schema(SchemaCmd::Export { tenant, out }) => {
+            init_logging(&settings, "warn");
+            let store = store(&settings).await?;
+            crate::schema_export::run(&store, &tenant, out.as_deref()).await
         }
         Command::Openapi => {
             print!("{}", cit_api::openapi::openapi_json());

@@ -8,6 +8,7 @@ mod bulk;
 mod cli;
 mod demo;
 mod schema;
+mod schema_export;
 mod seed;
 
 use std::process::ExitCode;
