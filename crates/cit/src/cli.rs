@@ -52,6 +52,9 @@ enum Command {
     /// Content types as code: check schema files, apply them to tenants, export a tenant's model.
     #[command(subcommand)]
     Schema(SchemaCmd),
+    /// Partners: `partner new` sets one up in one command.
+    #[command(subcommand)]
+    Partner(crate::partner::PartnerCmd),
     /// Print the OpenAPI document (the committed openapi/openapi.json).
     Openapi,
     /// Print the GraphQL SDL of a tenant with the CIT preset (the committed schema/schema.graphql).
@@ -339,6 +342,10 @@ pub async fn run(cli: Cli) -> CliResult {
             init_logging(&settings, "warn");
             let store = store(&settings).await?;
             crate::schema_export::run(&store, &tenant, out.as_deref()).await
+        }
+        Command::Partner(crate::partner::PartnerCmd::New(args)) => {
+            init_logging(&settings, "warn");
+            crate::partner::run(&settings, args).await
         }
         Command::Openapi => {
             print!("{}", cit_api::openapi::openapi_json());

@@ -7,6 +7,7 @@
 mod bulk;
 mod cli;
 mod demo;
+mod partner;
 mod schema;
 mod schema_export;
 mod seed;

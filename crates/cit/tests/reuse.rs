@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 use cit_tests::TestDb;
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 const ADMIN_EMAIL: &str = "root@cit.test";
 const ADMIN_PASSWORD: &str = "root-password-1";
 const PRESET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/presets/cit.toml");
+const BASE_THEME: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../themes/base");
 
 fn cit(db: &TestDb) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cit"));
@@ -81,6 +83,17 @@ impl Process {
             .env("CIT_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("CIT_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("CIT_JWT_SECRET", "reuse-test-secret-reuse-test-secret-0123");
+        Self::start(command)
+    }
+
+    fn site(db: &TestDb, api: &str, themes: &Path) -> Self {
+        let mut command = cit(db);
+        command
+            .arg("site")
+            .env("CIT_SITE_LISTEN", "127.0.0.1:0")
+            .env("CIT_SITE_API_URL", api)
+            .env("CIT_THEMES_DIR", themes)
+            .env("CIT_SITE_ASSETS_DIR", Path::new(BASE_THEME).join("node_modules/bootstrap-italia/dist"));
         Self::start(command)
     }
 }
@@ -221,4 +234,217 @@ async fn schema_export_writes_the_live_model_that_apply_reads_back_and_promotes(
     let refused = run(&db, &["schema", "export", "--tenant", "nowhere", "--out", second]);
     assert_eq!(code(&refused), 3);
     assert_eq!(std::fs::read_to_string(second).unwrap(), kept, "a failed export leaves the old file");
+}
+
+/// A themes folder for one test: the repository's base bundle and the Lecce partner.
+fn themes_copy() -> tempfile::TempDir {
+    let themes = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(BASE_THEME, themes.path().join("base")).unwrap();
+    let lecce = themes.path().join("lecce");
+    std::fs::create_dir(&lecce).unwrap();
+    for file in ["theme.toml", "logo.svg"] {
+        std::fs::copy(Path::new(BASE_THEME).join("../lecce").join(file), lecce.join(file)).unwrap();
+    }
+    themes
+}
+
+/// The names in a folder, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn partner_new_puts_a_partner_site_online_in_one_command() {
+    let db = TestDb::new().await;
+    let themes = themes_copy();
+    let env = [("CIT_THEMES_DIR", themes.path().to_str().unwrap()), ("CIT_SITE_LISTEN", "127.0.0.1:8099")];
+    let made = run_env(
+        &db,
+        &["partner", "new", "bari", "--name", "CIT Bari", "--primary", "#3fa9f5", "--body", "Comune di Bari"],
+        &env,
+    );
+    assert_eq!(code(&made), 0, "{}", text(&made));
+    let printed = stdout(&made);
+    assert!(printed.contains("tenant:   bari, on bari.cit.localhost"), "{printed}");
+    assert!(printed.contains("the CIT preset, 10 content types"), "{printed}");
+    assert!(printed.contains("site:     http://bari.cit.localhost:8099/"), "{printed}");
+    assert!(printed.contains("http://127.0.0.1:8099/bari/"), "{printed}");
+    let password = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("admin:    admin@bari.cit.localhost / "))
+        .expect("the one-time password is printed")
+        .to_owned();
+    assert!(password.len() >= 10);
+    assert_eq!(listing(&themes.path().join("bari")), ["logo.svg", "theme.toml"]);
+    assert_eq!(listing(themes.path()), ["bari", "base", "lecce"], "no temporary folder left");
+    let theme = std::fs::read_to_string(themes.path().join("bari/theme.toml")).unwrap();
+    assert!(theme.contains("primary = \"#3fa9f5\"") && theme.contains("hosts = [\"bari.cit.localhost\"]"), "{theme}");
+
+    // The API and the sites, started the way an operator does.
+    let server = Process::serve(&db);
+    let client = reqwest::Client::new();
+    // The first admin logs in with the printed password and administers bari only.
+    let token = login(&client, &server.base, "admin@bari.cit.localhost", &password).await;
+    let me: Value = client
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["platform_admin"], false, "{me}");
+    assert_eq!(me["memberships"].as_array().unwrap().len(), 1, "{me}");
+    assert_eq!(me["memberships"][0]["tenant"], "bari", "{me}");
+    assert_eq!(me["memberships"][0]["role"], "admin", "{me}");
+    assert_eq!(content_types(&client, &server.base, "bari").await.len(), 10);
+
+    let site = Process::site(&db, &server.base, themes.path());
+    let port = site.base.rsplit_once(':').unwrap().1.parse::<u16>().unwrap();
+    let by_host = reqwest::Client::builder()
+        .resolve("bari.cit.localhost", std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .build()
+        .unwrap();
+    let home = by_host.get(format!("http://bari.cit.localhost:{port}/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let page = home.text().await.unwrap();
+    assert!(page.contains("CIT Bari"), "{page}");
+    // The primary colour, darkened until white text on it is readable (#3fa9f5 is too light).
+    let primary = cit_site::colour::Palette::new(
+        cit_site::colour::Rgb::parse("#3fa9f5").unwrap(),
+        cit_site::colour::Rgb::parse("#000000").unwrap(),
+    )
+    .primary;
+    assert_ne!(primary, "#3fa9f5");
+    assert!(page.contains(&format!("content=\"{primary}\"")), "{primary} in {page}");
+    let logo = by_host.get(format!("http://bari.cit.localhost:{port}/_assets/themes/bari/logo.svg")).send().await;
+    assert_eq!(logo.unwrap().status(), 200);
+    // The path form serves the same site.
+    let by_path = client.get(format!("{}/bari/", site.base)).send().await.unwrap();
+    assert_eq!(by_path.status(), 200);
+    assert!(by_path.text().await.unwrap().contains("CIT Bari"));
+
+    // Another partner while the API and the sites run: online without a restart, on its host
+    // (the sites read the themes folder again for an unknown host, at most once a second).
+    let made = run_env(&db, &["partner", "new", "taranto", "--name", "CIT Taranto", "--primary", "#1f6f8b"], &env);
+    assert_eq!(code(&made), 0, "{}", text(&made));
+    let by_host = reqwest::Client::builder()
+        .resolve("taranto.cit.localhost", std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .build()
+        .unwrap();
+    let mut page = String::new();
+    for _ in 0..50 {
+        let home = by_host.get(format!("http://taranto.cit.localhost:{port}/")).send().await.unwrap();
+        page = home.text().await.unwrap();
+        if page.contains("<title>CIT Taranto</title>") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(page.contains("<title>CIT Taranto</title>") && page.contains("#1f6f8b"), "{page}");
+}
+
+#[tokio::test]
+async fn partner_new_refuses_clearly_and_changes_nothing() {
+    let db = TestDb::new().await;
+    let themes = themes_copy();
+    let dir = themes.path().to_str().unwrap().to_owned();
+    let env = [("CIT_THEMES_DIR", dir.as_str())];
+    let logo = db.dir.path().join("stemma.png");
+    std::fs::write(&logo, b"\x89PNG\r\n\x1a\n not really a picture").unwrap();
+    let logo = logo.to_str().unwrap().to_owned();
+    assert_eq!(code(&run(&db, &["tenant", "create", "taranto", "--name", "CIT Taranto"])), 0);
+    std::fs::create_dir(themes.path().join("matera")).unwrap();
+    let tenants = || stdout(&run(&db, &["tenant", "list"]));
+    let before = (tenants(), listing(themes.path()));
+
+    let cases: [(&[&str], i32, &str); 9] = [
+        (&["partner", "new", "Bari!", "--name", "CIT Bari", "--primary", "#0066cc"], 2, "tenant id"),
+        (&["partner", "new", "bari", "--name", "CIT Bari", "--primary", "#06c"], 2, "#RRGGBB"),
+        (&["partner", "new", "bari", "--name", "CIT Bari", "--primary", "0066cc"], 2, "#RRGGBB"),
+        (&["partner", "new", "bari", "--name", "CIT Bari", "--primary", "blue"], 2, "#RRGGBB"),
+        (
+            &["partner", "new", "bari", "--name", "CIT Bari", "--primary", "#0066cc", "--logo", "/nowhere/logo.svg"],
+            2,
+            "no such file",
+        ),
+        (
+            &["partner", "new", "bari", "--name", "CIT Bari", "--primary", "#0066cc", "--host", "not a host"],
+            2,
+            "--host",
+        ),
+        (
+            &["partner", "new", "taranto", "--name", "CIT Taranto", "--primary", "#0066cc"],
+            4,
+            "tenant taranto already exists",
+        ),
+        (&["partner", "new", "matera", "--name", "CIT Matera", "--primary", "#0066cc"], 4, "matera already exists"),
+        (
+            &["partner", "new", "bari", "--name", "CIT Bari", "--primary", "#0066cc", "--host", "lecce.cit.localhost"],
+            4,
+            "lecce already answers",
+        ),
+    ];
+    for (args, expected, message) in cases {
+        let out = run_env(&db, args, &env);
+        assert_eq!(code(&out), expected, "{args:?}: {}", text(&out));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.starts_with("error: ") && said.contains(message), "{args:?}: {said}");
+        assert!(said.contains("nothing was changed") || expected == 2, "{args:?}: {said}");
+        assert!(!said.contains("panicked") && !said.contains("backtrace"), "{said}");
+        assert_eq!((tenants(), listing(themes.path())), before, "{args:?} changed something");
+    }
+    // A password from the environment that is too short is refused before anything is written.
+    let short = run_env(
+        &db,
+        &["partner", "new", "bari", "--name", "CIT Bari", "--primary", "#0066cc"],
+        &[("CIT_THEMES_DIR", dir.as_str()), ("CIT_PARTNER_ADMIN_PASSWORD", "corta")],
+    );
+    assert_eq!(code(&short), 2, "{}", text(&short));
+    assert_eq!((tenants(), listing(themes.path())), before);
+
+    // With a logo of its own and the admin's password from the environment, which is never printed.
+    let made = run_env(
+        &db,
+        &[
+            "partner",
+            "new",
+            "bari",
+            "--name",
+            "CIT Bari",
+            "--primary",
+            "#0066cc",
+            "--logo",
+            &logo,
+            "--host",
+            "cit.bari.example",
+            "--admin-email",
+            "cit@bari.example",
+        ],
+        &[("CIT_THEMES_DIR", dir.as_str()), ("CIT_PARTNER_ADMIN_PASSWORD", "una-password-lunga")],
+    );
+    assert_eq!(code(&made), 0, "{}", text(&made));
+    assert!(!text(&made).contains("una-password-lunga"), "{}", text(&made));
+    assert!(
+        stdout(&made).contains("admin:    cit@bari.example (password from CIT_PARTNER_ADMIN_PASSWORD)"),
+        "{}",
+        text(&made)
+    );
+    assert!(stdout(&made).contains("site:     http://cit.bari.example:8081/"), "{}", text(&made));
+    assert_eq!(listing(&themes.path().join("bari")), ["logo.png", "theme.toml"]);
+    assert_eq!(std::fs::read(themes.path().join("bari/logo.png")).unwrap(), std::fs::read(&logo).unwrap());
+    assert!(std::fs::read_to_string(themes.path().join("bari/theme.toml")).unwrap().contains("logo = \"logo.png\""));
+    assert!(tenants().contains("bari\tactive\tit\tCIT Bari"));
+
+    // Run again: the tenant exists, so it stops before touching the folder.
+    let theme = std::fs::read_to_string(themes.path().join("bari/theme.toml")).unwrap();
+    let again = run_env(&db, &["partner", "new", "bari", "--name", "CIT Bari 2", "--primary", "#990000"], &env);
+    assert_eq!(code(&again), 4, "{}", text(&again));
+    assert!(text(&again).contains("tenant bari already exists"), "{}", text(&again));
+    assert_eq!(std::fs::read_to_string(themes.path().join("bari/theme.toml")).unwrap(), theme);
+    assert_eq!(listing(&themes.path().join("bari")), ["logo.png", "theme.toml"]);
 }

@@ -40,7 +40,8 @@ async fn render_page(req: HttpRequest, body: web::Bytes, state: Arc<SiteState>) 
     let mut themes = state.themes();
     let mut by_host = themes.host(&host);
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("").to_owned();
-    if by_host.is_none() && themes.tenant(&first).is_none() && crate::theme::valid_id(&first) {
+    // An unknown host or tenant may be a partner added since the last scan (`cit partner new`).
+    if by_host.is_none() && themes.tenant(&first).is_none() && (first.is_empty() || crate::theme::valid_id(&first)) {
         let has_theme = state.settings.themes_dir.join(&first).join("theme.toml").is_file();
         themes = state.rescan(has_theme);
         by_host = themes.host(&host);
