@@ -566,14 +566,7 @@ pub async fn reply_by_secret(
     let (tenant, secret) = path.into_inner();
     let (t, access) = state.tenant_access(&auth, &tenant, Action::SubmitRequest).await?;
     let s = &state.settings.requests;
-    let text = body.0.body.trim().to_owned();
-    if text.is_empty() || text.chars().count() > s.max_message_chars {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "body",
-            if text.is_empty() { "required" } else { "too_long" },
-            format!("write between 1 and {} characters", s.max_message_chars),
-        )]));
-    }
+    let text = s.message_text(&body.0.body)?;
     let address = end_user_address(&req, &s.trusted_proxies);
     state.submit_limits.hit(t.id.as_str(), &address).map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
     let now = state.clock.now();

@@ -422,14 +422,7 @@ pub async fn add_message(
     let (t, access) = state.tenant_access(&auth, &tenant, Action::AnswerRequests).await?;
     let (user, _) = auth.user()?;
     let s = &state.settings.requests;
-    let text = body.0.body.trim().to_owned();
-    if text.is_empty() || text.chars().count() > s.max_message_chars {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "body",
-            if text.is_empty() { "required" } else { "too_long" },
-            format!("write between 1 and {} characters", s.max_message_chars),
-        )]));
-    }
+    let text = s.message_text(&body.0.body)?;
     let now = state.clock.now();
     let site = s.site_of(t.id.as_str());
     let partner = Partner { name: &t.name, site: &site };
