@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use cit_core::forms::{Form, FormId, kind_name};
 use cit_core::tickets::Priority;
 use cit_core::{Action, Role};
-use cit_store::requests::{NewSubmission, NewTicket, TicketThread};
+use cit_store::requests::{NewSubmission, NewTicket, Submitted, TicketThread};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -433,12 +433,7 @@ pub async fn submit(
     let new = NewSubmission {
         id,
         form: FormId::parse(form.id.as_str()).map_err(|_| ApiError::NotFound("form"))?,
-        form_version: stored.version,
-        data: data.clone(),
-        consent_version,
-        servizio,
-        ente,
-        page,
+        sent: Submitted { form_version: stored.version, data: data.clone(), consent_version, servizio, ente, page },
         at: now,
         recipients: form.recipients.clone(),
         ticket: secret_and_ticket.as_ref().map(|(_, tk)| tk.clone()),
