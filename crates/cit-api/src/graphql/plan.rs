@@ -380,16 +380,9 @@ mod tests {
                     name: (*n).into(),
                     kind: (*k).into(),
                     label: "L".into(),
-                    description: None,
-                    required: false,
-                    unique: false,
-                    min: None,
-                    max: None,
-                    pattern: None,
                     values: (*k == "enum").then(|| vec!["in-arrivo".into(), "2020".into()]),
                     to: (*k == "reference").then(|| "notizia".into()),
-                    many: false,
-                    default: None,
+                    ..FieldDef::default()
                 })
                 .collect(),
         };
