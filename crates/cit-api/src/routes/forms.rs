@@ -160,7 +160,7 @@ impl From<&Form> for FormView {
 #[utoipa::path(
     tag = "requests",
     params(("tenant" = String, Path)),
-    responses((status = 200, body = FormList), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = FormList))
 )]
 #[get("/api/v1/t/{tenant}/forms")]
 pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<FormList>> {
@@ -173,7 +173,7 @@ pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResul
 #[utoipa::path(
     tag = "requests",
     params(("tenant" = String, Path), ("form" = String, Path)),
-    responses((status = 200, body = FormWithToken), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = FormWithToken))
 )]
 #[get("/api/v1/t/{tenant}/forms/{form}")]
 pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
@@ -514,7 +514,7 @@ fn expired(thread: &TicketThread, now: DateTime<Utc>, ttl_days: u32) -> bool {
 #[utoipa::path(
     tag = "requests",
     params(("tenant" = String, Path), ("secret" = String, Path)),
-    responses((status = 200, body = PublicTicketView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = PublicTicketView))
 )]
 #[get("/api/v1/t/{tenant}/tickets/by-secret/{secret}")]
 pub async fn by_secret(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {

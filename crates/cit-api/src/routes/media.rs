@@ -247,7 +247,7 @@ fn media_id(raw: &str) -> ApiResult<MediaId> {
 }
 
 /// A file's description.
-#[utoipa::path(tag = "media", params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)), responses((status = 200, body = MediaView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "media", params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)), responses((status = 200, body = MediaView)))]
 #[get("/api/v1/t/{tenant}/media/{id}")]
 pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<web::Json<MediaView>> {
     let (tenant, id) = path.into_inner();
@@ -301,7 +301,7 @@ fn byte_range(req: &HttpRequest, len: usize) -> Result<Option<(usize, usize)>, (
 #[utoipa::path(
     tag = "media",
     params(("tenant" = String, Path), ("id" = uuid::Uuid, Path), VariantParams),
-    responses((status = 200, description = "The bytes"), (status = 206, description = "Part of the bytes"), (status = 304), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 416))
+    responses((status = 200, description = "The bytes"), (status = 206, description = "Part of the bytes"), (status = 304), (status = 416))
 )]
 #[get("/api/v1/t/{tenant}/media/{id}/file")]
 pub async fn file(
@@ -408,7 +408,7 @@ pub async fn file(
     tag = "media",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json"))
 )]
 #[delete("/api/v1/t/{tenant}/media/{id}")]
 pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
