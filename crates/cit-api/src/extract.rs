@@ -177,18 +177,21 @@ impl FromRequest for Auth {
 
 /// The client's address: the peer, or the first `X-Forwarded-For` hop when configured to trust it.
 pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    {
+    if trust_forwarded_for && let Some(first) = first_forwarded_for(req) {
         return first.to_owned();
     }
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// The first hop of `X-Forwarded-For`, trimmed, when there is a non-empty one. Whether to believe
+/// it is the caller's decision.
+pub fn first_forwarded_for(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

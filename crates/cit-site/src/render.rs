@@ -52,7 +52,9 @@ pub fn truncate_filter(value: String, n: Option<usize>) -> String {
     format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ']))
 }
 
-const MONTHS: [&str; 12] = [
+/// The Italian month names, January first (the seeding text generator of `cit` writes dates with
+/// them too).
+pub const MONTHS: [&str; 12] = [
     "gennaio",
     "febbraio",
     "marzo",

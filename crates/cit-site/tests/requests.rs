@@ -5,11 +5,12 @@
 //! tests/site/requests.test.mjs.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use cit_site::{SiteApp, SiteSettings};
+use actix_web::{HttpRequest, HttpResponse, web};
+use cit_site::SiteSettings;
 use serde_json::{Value, json};
 
 /// What the stand-in API received: path, X-Forwarded-For, JSON body.
@@ -94,10 +95,6 @@ async fn fake(req: HttpRequest, body: web::Bytes, seen: web::Data<Seen>) -> Http
     }
 }
 
-fn base_theme() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/base").canonicalize().unwrap()
-}
-
 struct Running {
     seen: Arc<Seen>,
     site: String,
@@ -106,41 +103,16 @@ struct Running {
 
 async fn start() -> Running {
     let seen = Arc::new(Seen::default());
-    let data = web::Data::from(seen.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(fake)))
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-    tokio::spawn(server);
-    let themes = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(base_theme(), themes.path().join("base")).unwrap();
-    let t = themes.path().join("demo");
-    std::fs::create_dir_all(&t).unwrap();
-    std::fs::write(
-        t.join("theme.toml"),
-        "name = \"CIT Demo\"\nbody = \"Comune di Esempio\"\n[colors]\nprimary = \"#0066cc\"\nsecondary = \"#e0a800\"\n",
-    )
-    .unwrap();
-    std::fs::write(t.join("logo.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"/>").unwrap();
-    let settings = SiteSettings {
-        listen: "127.0.0.1:0".into(),
-        api_url: format!("http://127.0.0.1:{port}"),
-        themes_dir: themes.path().to_path_buf(),
-        assets_dir: base_theme().join("node_modules/bootstrap-italia/dist"),
+    let (port, _) = common::fake_api(web::Data::from(seen.clone()), fake);
+    let themes = common::themes_dir();
+    common::write_theme(themes.path(), "demo", &[], "#0066cc");
+    let site = common::start_site(SiteSettings {
         cache_ttl_secs: 30,
-        stale_max_secs: 3600,
         api_timeout_secs: 5,
-        workers: 1,
         secret: Some("test-secret".into()),
-    };
-    let app = SiteApp::build(settings).unwrap();
-    let site = format!("http://127.0.0.1:{}/demo", app.port());
-    tokio::spawn(app.run_until_stopped());
-    Running { seen, site, _themes: themes }
+        ..common::settings(port, themes.path())
+    });
+    Running { seen, site: format!("{site}/demo"), _themes: themes }
 }
 
 fn client() -> reqwest::Client {
@@ -174,10 +146,7 @@ async fn post(
     if let Some(k) = cookie {
         r = r.header("Cookie", k);
     }
-    let resp = r.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    (status, headers, resp.text().await.unwrap())
+    common::parts(r.send().await.unwrap()).await
 }
 
 fn enc(s: &str) -> String {

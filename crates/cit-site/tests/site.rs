@@ -2,13 +2,14 @@
 //! API is down, themed errors, host routing, template overrides and hostile paths.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use cit_site::{SiteApp, SiteSettings};
+use actix_web::{HttpRequest, HttpResponse, web};
+use cit_site::SiteSettings;
 use serde_json::{Value, json};
 
 /// A stand-in for the cit API: fixed JSON documents with strong ETags.
@@ -65,70 +66,33 @@ struct Running {
     _themes: tempfile::TempDir,
 }
 
-fn base_theme() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/base").canonicalize().unwrap()
-}
-
-fn write_theme(dir: &Path, id: &str, primary: &str) {
-    let t = dir.join(id);
-    std::fs::create_dir_all(&t).unwrap();
-    std::fs::write(
-        t.join("theme.toml"),
-        format!(
-            "name = \"CIT Demo\"\nbody = \"Comune di Esempio\"\nhosts = [\"demo.example\"]\n[colors]\nprimary = \"{primary}\"\nsecondary = \"#e0a800\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(t.join("logo.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"/>").unwrap();
-}
-
 async fn start() -> Running {
     start_with_ttl(0).await
 }
 
 async fn start_with_ttl(cache_ttl_secs: u64) -> Running {
     let api = Arc::new(FakeApi { docs: fake_docs(), full: AtomicUsize::new(0), not_modified: AtomicUsize::new(0) });
-    let data = web::Data::from(api.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(fake)))
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-    let api_handle = server.handle();
-    tokio::spawn(server);
+    let (port, api_handle) = common::fake_api(web::Data::from(api.clone()), fake);
 
-    let themes = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(base_theme(), themes.path().join("base")).unwrap();
-    write_theme(themes.path(), "demo", "#9b1b30");
+    let themes = common::themes_dir();
+    common::write_theme(themes.path(), "demo", &["demo.example"], "#9b1b30");
     // A broken partner folder must not take the others down.
     std::fs::create_dir_all(themes.path().join("broken")).unwrap();
     std::fs::write(themes.path().join("broken/theme.toml"), "name = 1\n").unwrap();
 
-    let settings = SiteSettings {
-        listen: "127.0.0.1:0".into(),
-        api_url: format!("http://127.0.0.1:{port}"),
-        themes_dir: themes.path().to_path_buf(),
-        assets_dir: base_theme().join("node_modules/bootstrap-italia/dist"),
-        cache_ttl_secs,
-        stale_max_secs: 3600,
-        api_timeout_secs: 2,
-        workers: 1,
-        secret: None,
-    };
-    let app = SiteApp::build(settings).unwrap();
-    let site = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let site = common::start_site(SiteSettings { cache_ttl_secs, ..common::settings(port, themes.path()) });
     Running { api, api_handle, site, _themes: themes }
 }
 
 async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
-    let resp = reqwest::get(url).await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    (status, headers, resp.text().await.unwrap())
+    common::parts(reqwest::get(url).await.unwrap()).await
+}
+
+/// Writes the demo partner's own version of a template.
+fn override_template(app: &Running, name: &str, source: &str) {
+    let templates = app._themes.path().join("demo/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join(name), source).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,13 +197,11 @@ async fn hostile_paths_and_parameters_get_clean_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_template_overrides_the_base_one_and_assets_are_served() {
     let app = start().await;
-    let templates = app._themes.path().join("demo/templates");
-    std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(
-        templates.join("services.html"),
+    override_template(
+        &app,
+        "services.html",
         "{% extends \"base.html\" %}{% block content %}<h1>Catalogo su misura</h1>{% endblock %}",
-    )
-    .unwrap();
+    );
     let (status, _, body) = get(&format!("{}/demo/servizi", app.site)).await;
     assert_eq!(status, 200);
     assert!(body.contains("<h1>Catalogo su misura</h1>"));
@@ -258,13 +220,7 @@ async fn a_partner_template_overrides_the_base_one_and_assets_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_template_is_a_themed_500_without_details() {
     let app = start().await;
-    let templates = app._themes.path().join("demo/templates");
-    std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(
-        templates.join("projects.html"),
-        "{% extends \"base.html\" %}{% block content %}{{ 1 / 0 }}{% endblock %}",
-    )
-    .unwrap();
+    override_template(&app, "projects.html", "{% extends \"base.html\" %}{% block content %}{{ 1 / 0 }}{% endblock %}");
     let (status, headers, body) = get(&format!("{}/demo/progetti", app.site)).await;
     assert_eq!(status, 500);
     assert_eq!(headers.get("cache-control").unwrap(), "no-store");

@@ -46,7 +46,7 @@ pub use content::{
     NewEntry, Op, PlannedChange, Revision, ScheduleReport, SearchHit, SearchQuery, SearchResults, SortKey, StoredType,
     SysField, Target, ValueType,
 };
-pub use media::{MediaItem, NewMedia};
+pub use media::{MediaFile, MediaItem};
 pub use records::*;
 pub use scoped::{TenantStore, outbox_queue as outbox, requests};
 

@@ -4,15 +4,28 @@
 use chrono::{DateTime, Utc};
 use cit_core::{Action, MediaId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 use serde_json::json;
 
 use crate::entity::{entry, media};
 use crate::scoped::TenantStore;
 use crate::{StoreError, StoreResult};
 
+/// A file in the catalogue: what was given when it was uploaded, who uploaded it and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaItem {
+    pub file: MediaFile,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the catalogue knows of a file stored under `id`; to catalogue a new file, hand one to
+/// [`TenantStore::add_media`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
     pub id: MediaId,
     pub filename: String,
     pub content_type: String,
@@ -24,44 +37,28 @@ pub struct MediaItem {
     pub licence: Option<String>,
     pub width: Option<i32>,
     pub height: Option<i32>,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
 }
 
 impl From<media::Model> for MediaItem {
     fn from(m: media::Model) -> Self {
         Self {
-            id: m.id.into(),
-            filename: m.filename,
-            content_type: m.content_type,
-            size: m.size,
-            sha256: m.sha256,
-            title: m.title,
-            alt: m.alt,
-            credits: m.credits,
-            licence: m.licence,
-            width: m.width,
-            height: m.height,
+            file: MediaFile {
+                id: m.id.into(),
+                filename: m.filename,
+                content_type: m.content_type,
+                size: m.size,
+                sha256: m.sha256,
+                title: m.title,
+                alt: m.alt,
+                credits: m.credits,
+                licence: m.licence,
+                width: m.width,
+                height: m.height,
+            },
             created_by: m.created_by,
             created_at: m.created_at,
         }
     }
-}
-
-/// A file already stored under `id`, to be catalogued.
-#[derive(Debug, Clone)]
-pub struct NewMedia {
-    pub id: MediaId,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub title: String,
-    pub alt: Option<String>,
-    pub credits: Option<String>,
-    pub licence: Option<String>,
-    pub width: Option<i32>,
-    pub height: Option<i32>,
 }
 
 const WRITE: &[Action] = &[Action::WriteContent, Action::PublishContent];
@@ -69,29 +66,27 @@ const WRITE: &[Action] = &[Action::WriteContent, Action::PublishContent];
 impl TenantStore<'_> {
     /// Bytes used by the tenant's media.
     pub async fn media_usage(&self) -> StoreResult<i64> {
+        self.media_bytes(&self.store().read).await
+    }
+
+    /// Bytes used by the tenant's media, as `conn` (the pool or a transaction) sees them.
+    async fn media_bytes(&self, conn: &impl ConnectionTrait) -> StoreResult<i64> {
         let sum: Option<Option<i64>> = self
             .select::<media::Entity>()
             .select_only()
             .column_as(Expr::cust("CAST(COALESCE(SUM(\"size\"), 0) AS BIGINT)"), "total")
             .into_tuple()
-            .one(&self.store().read)
+            .one(conn)
             .await?;
         Ok(sum.flatten().unwrap_or(0))
     }
 
     /// Catalogues a stored file if the tenant stays within `quota` bytes; the check and the
     /// insert are one transaction.
-    pub async fn add_media(&self, new: NewMedia, quota: i64) -> StoreResult<MediaItem> {
+    pub async fn add_media(&self, new: MediaFile, quota: i64) -> StoreResult<MediaItem> {
         self.require_any(WRITE)?;
         let txn = self.store().write.begin().await?;
-        let used: Option<Option<i64>> = self
-            .select::<media::Entity>()
-            .select_only()
-            .column_as(Expr::cust("CAST(COALESCE(SUM(\"size\"), 0) AS BIGINT)"), "total")
-            .into_tuple()
-            .one(&txn)
-            .await?;
-        let used = used.flatten().unwrap_or(0);
+        let used = self.media_bytes(&txn).await?;
         if used + new.size > quota {
             return Err(StoreError::Rule {
                 code: "quota_exceeded",
@@ -189,7 +184,8 @@ impl TenantStore<'_> {
         }
         let txn = self.store().write.begin().await?;
         self.delete::<media::Entity>().filter(media::Column::Id.eq(id.0)).exec(&txn).await?;
-        self.audit_on(&txn, "media.delete", ("media", &id.to_string()), json!({"filename": found.filename})).await?;
+        self.audit_on(&txn, "media.delete", ("media", &id.to_string()), json!({"filename": found.file.filename}))
+            .await?;
         txn.commit().await?;
         Ok(found)
     }

@@ -367,12 +367,14 @@ impl TenantStore<'_> {
     pub async fn revoke_api_token(&self, id: ApiTokenId) -> StoreResult<ApiToken> {
         self.require(Action::ManageTokens)?;
         let txn = self.store.write.begin().await?;
-        let found = self
-            .select::<api_token::Entity>()
-            .filter(api_token::Column::Id.eq(id.0))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound("api token"))?;
+        let token = async || -> StoreResult<api_token::Model> {
+            self.select::<api_token::Entity>()
+                .filter(api_token::Column::Id.eq(id.0))
+                .one(&txn)
+                .await?
+                .ok_or(StoreError::NotFound("api token"))
+        };
+        let found = token().await?;
         if found.revoked_at.is_none() {
             self.update::<api_token::Entity>()
                 .col_expr(api_token::Column::RevokedAt, Expr::value(self.store.now()))
@@ -381,12 +383,7 @@ impl TenantStore<'_> {
                 .await?;
             self.audit_on(&txn, "token.revoke", ("api_token", &id.to_string()), json!({"name": found.name})).await?;
         }
-        let after = self
-            .select::<api_token::Entity>()
-            .filter(api_token::Column::Id.eq(id.0))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound("api token"))?;
+        let after = token().await?;
         txn.commit().await?;
         ApiToken::try_from(after)
     }

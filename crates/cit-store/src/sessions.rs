@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use cit_core::{SessionId, UserId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
 };
@@ -21,25 +21,28 @@ pub(crate) async fn revoke_all_sessions(
     user: uuid::Uuid,
     reason: &str,
 ) -> StoreResult<u64> {
+    revoke_where(conn, now, session::Column::UserId.eq(user), reason).await
+}
+
+async fn revoke(conn: &impl ConnectionTrait, now: DateTime<Utc>, id: uuid::Uuid, reason: &str) -> StoreResult<bool> {
+    Ok(revoke_where(conn, now, session::Column::Id.eq(id), reason).await? > 0)
+}
+
+/// Revokes, at `now` and for `reason`, the sessions `which` selects that are still live; how many.
+async fn revoke_where(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    which: impl IntoCondition,
+    reason: &str,
+) -> StoreResult<u64> {
     let res = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::UserId.eq(user))
+        .filter(which)
         .filter(session::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
     Ok(res.rows_affected)
-}
-
-async fn revoke(conn: &impl ConnectionTrait, now: DateTime<Utc>, id: uuid::Uuid, reason: &str) -> StoreResult<bool> {
-    let res = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::Id.eq(id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected > 0)
 }
 
 async fn insert_refresh(

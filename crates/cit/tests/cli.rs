@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Lines, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,6 +46,28 @@ fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
+/// Which output of a process the test reads.
+enum Log {
+    Stdout,
+    Stderr,
+}
+
+/// Starts `cmd` listening on a free port, with no input; its `log` is read line by line through
+/// the returned iterator, the other output is dropped.
+fn spawn_on_free_port(mut cmd: Command, log: Log) -> (Child, Lines<BufReader<Box<dyn Read + Send>>>) {
+    let (stdout, stderr) = match log {
+        Log::Stdout => (Stdio::piped(), Stdio::null()),
+        Log::Stderr => (Stdio::null(), Stdio::piped()),
+    };
+    let mut child =
+        cmd.env("CIT_LISTEN", "127.0.0.1:0").stdin(Stdio::null()).stdout(stdout).stderr(stderr).spawn().unwrap();
+    let read: Box<dyn Read + Send> = match log {
+        Log::Stdout => Box::new(child.stdout.take().unwrap()),
+        Log::Stderr => Box::new(child.stderr.take().unwrap()),
+    };
+    (child, BufReader::new(read).lines())
+}
+
 /// A `cit serve` process on a free port, with its address read from its own log.
 struct Server {
     child: Child,
@@ -58,20 +80,14 @@ impl Server {
     }
 
     fn start_with(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        let mut child = cit(db)
-            .arg("serve")
+        let mut cmd = cit(db);
+        cmd.arg("serve")
             .envs(env.iter().copied())
-            .env("CIT_LISTEN", "127.0.0.1:0")
             .env("CIT_WORKERS", "2")
             .env("CIT_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("CIT_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("CIT_JWT_SECRET", "cli-test-secret-cli-test-secret-0123456789")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+            .env("CIT_JWT_SECRET", "cli-test-secret-cli-test-secret-0123456789");
+        let (child, mut lines) = spawn_on_free_port(cmd, Log::Stderr);
         let base = loop {
             let line = lines.next().expect("the server logs its address before anything else ends").unwrap();
             assert!(!line.contains("panicked"), "{line}");
@@ -106,10 +122,16 @@ async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl, token: O
     request.send().await.unwrap().json().await.unwrap()
 }
 
+/// The platform admin's access token.
 async fn login(client: &reqwest::Client, base: &str) -> String {
+    login_as(client, base, ADMIN_EMAIL, ADMIN_PASSWORD).await
+}
+
+/// Logs in over HTTP (which must succeed) and returns the access token.
+async fn login_as(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
     let res = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .json(&json!({"email": email, "password": password}))
         .send()
         .await
         .unwrap();
@@ -214,14 +236,7 @@ async fn user_commands_read_passwords_from_stdin_and_never_echo_them() {
     // The new password works over HTTP, the role is there.
     let server = Server::start(&db);
     let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"email": "editor@lecce.it", "password": "un-altra-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let token = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let token = login_as(&client, &server.base, "editor@lecce.it", "un-altra-password").await;
     let me: Value = get_json(&client, format!("{}/api/v1/me", server.base), Some(&token)).await;
     assert_eq!(me["memberships"], json!([{"tenant": "lecce", "role": "editor"}]));
 }
@@ -500,15 +515,9 @@ async fn the_demo_provisions_the_five_partners_once() {
     let db = TestDb::new().await;
     let mut counts = Vec::new();
     for _ in 0..2 {
-        let mut child = cit(&db)
-            .arg("demo")
-            .env("CIT_LISTEN", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut cmd = cit(&db);
+        cmd.arg("demo");
+        let (mut child, mut lines) = spawn_on_free_port(cmd, Log::Stdout);
         let mut printed = String::new();
         for line in lines.by_ref() {
             let line = line.unwrap();
@@ -527,17 +536,8 @@ async fn the_demo_provisions_the_five_partners_once() {
             .trim_end_matches("/api/v1/")
             .to_owned();
         let client = reqwest::Client::new();
-        let token: Value = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": "admin@cit.example", "password": "demo-cit-2026"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let list: Value =
-            get_json(&client, format!("{base}/api/v1/tenants"), Some(token["access_token"].as_str().unwrap())).await;
+        let token = login_as(&client, &base, "admin@cit.example", "demo-cit-2026").await;
+        let list: Value = get_json(&client, format!("{base}/api/v1/tenants"), Some(&token)).await;
         let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["avellino", "brescia", "genova", "lecce", "potenza"]);
         // Demo content from the seed report, the same after a second run.
@@ -578,13 +578,8 @@ async fn schema_apply_prints_its_plan_is_idempotent_and_refuses_data_loss() {
     assert!(text(&again).contains("lecce: up to date"), "{}", text(&again));
 
     // A tenant's own file on top of the preset adds a field.
-    let extra = db.dir.path().join("lecce.toml");
-    std::fs::write(
-        &extra,
-        "[types.notizia]\nsingular = \"Notizia\"\nplural = \"Notizie\"\nfields = [ { name = \"sottotitolo\", kind = \"string\", label = \"Sottotitolo\" } ]\n",
-    )
-    .unwrap();
-    let extra = extra.to_str().unwrap();
+    let extra = lecce_extra(&db);
+    let extra = extra.as_str();
     let added = run(&db, &["schema", "apply", "--tenant", "lecce", preset, extra]);
     assert!(text(&added).contains("+ notizia.sottotitolo"), "{}", text(&added));
 
@@ -592,14 +587,13 @@ async fn schema_apply_prints_its_plan_is_idempotent_and_refuses_data_loss() {
     let server = Server::start(&db);
     let client = reqwest::Client::new();
     let token = login(&client, &server.base).await;
-    let created = client
-        .post(format!("{}/api/v1/t/lecce/entries/notizia", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"data": {"title": "Con sottotitolo", "sottotitolo": "da tenere"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    create_notizia(
+        &client,
+        &server.base,
+        &token,
+        json!({"data": {"title": "Con sottotitolo", "sottotitolo": "da tenere"}}),
+    )
+    .await;
     let refused = run(&db, &["schema", "apply", "--tenant", "lecce", preset]);
     assert_eq!(code(&refused), 4, "{}", text(&refused));
     assert!(
@@ -619,6 +613,30 @@ async fn schema_apply_prints_its_plan_is_idempotent_and_refuses_data_loss() {
     assert_eq!(code(&bad), 2);
     assert!(text(&bad).contains("colour"), "{}", text(&bad));
     assert_eq!(code(&run(&db, &["schema", "apply", "--tenant", "nowhere", preset])), 3);
+}
+
+/// Writes Lecce's own schema file, which adds `sottotitolo` to the preset's `notizia`, and
+/// returns its path.
+fn lecce_extra(db: &TestDb) -> String {
+    let extra = db.dir.path().join("lecce.toml");
+    std::fs::write(
+        &extra,
+        "[types.notizia]\nsingular = \"Notizia\"\nplural = \"Notizie\"\nfields = [ { name = \"sottotitolo\", kind = \"string\", label = \"Sottotitolo\" } ]\n",
+    )
+    .unwrap();
+    extra.to_str().unwrap().to_owned()
+}
+
+/// Creates a `notizia` in Lecce over HTTP, which must succeed.
+async fn create_notizia(client: &reqwest::Client, base: &str, token: &str, body: Value) {
+    let created = client
+        .post(format!("{base}/api/v1/t/lecce/entries/notizia"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
 }
 
 /// An anonymous GET until the server answers it from its read cache (a PostgreSQL node serves
@@ -642,28 +660,17 @@ async fn cli_writes_reach_a_running_servers_cached_reads_when_the_command_return
     let db = TestDb::new().await;
     let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/presets/cit.toml");
     run(&db, &["tenant", "create", "lecce", "--name", "CIT Lecce"]);
-    let extra = db.dir.path().join("lecce.toml");
-    std::fs::write(
-        &extra,
-        "[types.notizia]\nsingular = \"Notizia\"\nplural = \"Notizie\"\nfields = [ { name = \"sottotitolo\", kind = \"string\", label = \"Sottotitolo\" } ]\n",
-    )
-    .unwrap();
-    let extra = extra.to_str().unwrap();
+    let extra = lecce_extra(&db);
+    let extra = extra.as_str();
     assert_eq!(code(&run(&db, &["schema", "apply", "--tenant", "lecce", preset, extra])), 0);
 
     let server = Server::start(&db);
     let client = reqwest::Client::new();
     let token = login(&client, &server.base).await;
-    let created = client
-        .post(format!("{}/api/v1/t/lecce/entries/notizia", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"status": "published", "data": {
-            "title": "Con sottotitolo", "summary": "S", "body": "B", "sottotitolo": "da togliere"
-        }}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    let published = json!({"status": "published", "data": {
+        "title": "Con sottotitolo", "summary": "S", "body": "B", "sottotitolo": "da togliere"
+    }});
+    create_notizia(&client, &server.base, &token, published).await;
     let url = format!("{}/api/v1/t/lecce/entries/notizia/con-sottotitolo", server.base);
     assert_eq!(cached(&client, &url).await["data"]["sottotitolo"], "da togliere");
 

@@ -184,17 +184,6 @@ pub(crate) fn enum_value_name(raw: &str) -> Option<String> {
     Some(out)
 }
 
-/// How values of a field compare in a list query, as the REST API decides it.
-pub(crate) fn value_type(field: &Field) -> Option<ValueType> {
-    Some(match &field.kind {
-        FieldKind::Integer | FieldKind::Decimal => ValueType::Number,
-        FieldKind::Boolean => ValueType::Bool,
-        FieldKind::Tags | FieldKind::Reference { many: true, .. } => ValueType::Array,
-        FieldKind::Geopoint | FieldKind::Json => return None,
-        _ => ValueType::Text,
-    })
-}
-
 /// The system columns a list can be sorted by, with their sort-enum stem.
 const SYS_SORTS: &[(&str, SysField)] = &[
     ("PUBLISHED_AT", SysField::PublishedAt),
@@ -325,7 +314,7 @@ fn type_plan(ct: &ContentType, name: String, names: &HashMap<String, String>) ->
         sorts.push((format!("{stem}_DESC"), Target::Sys(*sys), true));
     }
     for f in &ct.fields {
-        if let Some(vt) = value_type(f).filter(|vt| matches!(vt, ValueType::Text | ValueType::Number)) {
+        if let Some(vt) = ValueType::of(f).filter(|vt| matches!(vt, ValueType::Text | ValueType::Number)) {
             let stem = f.name.as_str().to_ascii_uppercase();
             sorts.push((format!("{stem}_ASC"), Target::Data(f.name.clone(), vt), false));
             sorts.push((format!("{stem}_DESC"), Target::Data(f.name.clone(), vt), true));
@@ -391,16 +380,9 @@ mod tests {
                     name: (*n).into(),
                     kind: (*k).into(),
                     label: "L".into(),
-                    description: None,
-                    required: false,
-                    unique: false,
-                    min: None,
-                    max: None,
-                    pattern: None,
                     values: (*k == "enum").then(|| vec!["in-arrivo".into(), "2020".into()]),
                     to: (*k == "reference").then(|| "notizia".into()),
-                    many: false,
-                    default: None,
+                    ..FieldDef::default()
                 })
                 .collect(),
         };

@@ -15,7 +15,7 @@ use cit_store::{
 use super::context::{Conn, Node, ReqCtx};
 use super::errors::{GqlError, GqlResult, invalid};
 use super::limits::{DEFAULT_FIRST, MAX_FIRST};
-use super::plan::{Shape, TypePlan, value_type};
+use super::plan::{Shape, TypePlan};
 use super::schema::{STATUS_ENUM, fallible, prime, status_name, status_of, wanted_here};
 
 pub(crate) fn root<'a>(ctx: &ResolverContext<'a>) -> GqlResult<&'a Arc<ReqCtx>> {
@@ -222,7 +222,7 @@ fn filters(t: &TypePlan, input: &ObjectAccessor<'_>) -> GqlResult<Vec<Filter>> {
             "publishedAt" => (Target::Sys(SysField::PublishedAt), Read::Time, None),
             gql => {
                 let f = t.field_by_gql(gql).ok_or_else(|| invalid("filter", format!("no field {gql}")))?;
-                let vt = value_type(&f.field).ok_or_else(|| invalid(gql, "this field cannot be filtered"))?;
+                let vt = ValueType::of(&f.field).ok_or_else(|| invalid(gql, "this field cannot be filtered"))?;
                 let read = match (&f.shape, vt) {
                     (_, ValueType::Number) => Read::Number,
                     (_, ValueType::Bool) => Read::Bool,
@@ -237,19 +237,7 @@ fn filters(t: &TypePlan, input: &ObjectAccessor<'_>) -> GqlResult<Vec<Filter>> {
                 continue;
             }
             let place = format!("filter.{key}.{op}");
-            let op = match op.as_str() {
-                "eq" => Op::Eq,
-                "ne" => Op::Ne,
-                "lt" => Op::Lt,
-                "lte" => Op::Lte,
-                "gt" => Op::Gt,
-                "gte" => Op::Gte,
-                "in" => Op::In,
-                "contains" => Op::Contains,
-                "startsWith" => Op::StartsWith,
-                "isNull" => Op::Null,
-                _ => return Err(invalid(&place, "unknown operator")),
-            };
+            let op = graphql_op(op.as_str()).ok_or_else(|| invalid(&place, "unknown operator"))?;
             let enum_plan = match plan.map(|p| &p.shape) {
                 Some(Shape::Enum(e)) => Some(e.clone()),
                 _ => None,
@@ -288,6 +276,16 @@ fn filters(t: &TypePlan, input: &ObjectAccessor<'_>) -> GqlResult<Vec<Filter>> {
         }
     }
     Ok(out)
+}
+
+/// A filter operator by its GraphQL name: the REST name, camelCased (`startsWith`, `isNull`).
+fn graphql_op(name: &str) -> Option<Op> {
+    match name {
+        "startsWith" => Some(Op::StartsWith),
+        "isNull" => Some(Op::Null),
+        "starts_with" | "null" => None,
+        rest => Op::parse(rest),
+    }
 }
 
 fn parse_time(raw: &str, place: &str) -> GqlResult<DateTime<Utc>> {

@@ -12,6 +12,9 @@ use actix_web::HttpRequest;
 use cit_core::tickets::Sla;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::first_forwarded_for;
+
 pub use limits::RateLimits;
 pub use tokens::{FillTokenError, Keys};
 
@@ -67,6 +70,20 @@ impl Default for RequestSettings {
 }
 
 impl RequestSettings {
+    /// A thread message as its author wrote it, trimmed: 1 to `max_message_chars` characters,
+    /// else a 422 on `body`.
+    pub fn message_text(&self, body: &str) -> ApiResult<String> {
+        let text = body.trim();
+        if text.is_empty() || text.chars().count() > self.max_message_chars {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "body",
+                if text.is_empty() { "required" } else { "too_long" },
+                format!("write between 1 and {} characters", self.max_message_chars),
+            )]));
+        }
+        Ok(text.to_owned())
+    }
+
     /// The partner site's base URL for `tenant`, without a trailing slash.
     pub fn site_of(&self, tenant: &str) -> String {
         self.site_url.replace("{tenant}", tenant).trim_end_matches('/').to_owned()
@@ -79,13 +96,7 @@ pub fn end_user_address(req: &HttpRequest, trusted: &[IpAddr]) -> String {
     let peer = req.peer_addr().map(|a| a.ip());
     if let Some(peer) = peer
         && trusted.contains(&peer)
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .and_then(|v| v.parse::<IpAddr>().ok())
+        && let Some(first) = first_forwarded_for(req).and_then(|v| v.parse::<IpAddr>().ok())
     {
         return first.to_string();
     }

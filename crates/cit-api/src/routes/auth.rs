@@ -168,7 +168,7 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"))
+    responses((status = 204))
 )]
 #[post("/api/v1/auth/logout")]
 pub async fn logout(state: State, auth: Auth) -> ApiResult<HttpResponse> {
@@ -181,7 +181,7 @@ pub async fn logout(state: State, auth: Auth) -> ApiResult<HttpResponse> {
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, body = MeResponse), (status = 401, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = MeResponse))
 )]
 #[get("/api/v1/me")]
 pub async fn me(state: State, auth: Auth) -> ApiResult<web::Json<MeResponse>> {

@@ -96,7 +96,7 @@ fn schema_errors(errors: Vec<cit_core::InvalidInput>) -> ApiError {
 #[utoipa::path(
     tag = "content",
     params(("tenant" = String, Path)),
-    responses((status = 200, body = List<ContentTypeView>), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = List<ContentTypeView>))
 )]
 #[get("/api/v1/t/{tenant}/content-types")]
 pub async fn list(state: State, auth: Auth, req: HttpRequest, path: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -110,7 +110,7 @@ pub async fn list(state: State, auth: Auth, req: HttpRequest, path: web::Path<St
 #[utoipa::path(
     tag = "content",
     params(("tenant" = String, Path), ("api_id" = String, Path)),
-    responses((status = 200, body = ContentTypeView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = ContentTypeView))
 )]
 #[get("/api/v1/t/{tenant}/content-types/{api_id}")]
 pub async fn get_one(
@@ -180,7 +180,6 @@ async fn apply(
     responses(
         (status = 200, body = ApplyView),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/api/v1/t/{tenant}/content-types/{api_id}")]
@@ -206,7 +205,7 @@ pub async fn put_one(
     tag = "content",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("api_id" = String, Path), ApplyParams),
-    responses((status = 200, body = ApplyView), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = ApplyView), (status = 409, body = Problem, content_type = "application/problem+json"))
 )]
 #[delete("/api/v1/t/{tenant}/content-types/{api_id}")]
 pub async fn delete_one(

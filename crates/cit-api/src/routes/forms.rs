@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use cit_core::forms::{Form, FormId, kind_name};
 use cit_core::tickets::Priority;
 use cit_core::{Action, Role};
-use cit_store::requests::{NewSubmission, NewTicket, TicketThread};
+use cit_store::requests::{NewSubmission, NewTicket, Submitted, TicketThread};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -160,7 +160,7 @@ impl From<&Form> for FormView {
 #[utoipa::path(
     tag = "requests",
     params(("tenant" = String, Path)),
-    responses((status = 200, body = FormList), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = FormList))
 )]
 #[get("/api/v1/t/{tenant}/forms")]
 pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<FormList>> {
@@ -173,7 +173,7 @@ pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResul
 #[utoipa::path(
     tag = "requests",
     params(("tenant" = String, Path), ("form" = String, Path)),
-    responses((status = 200, body = FormWithToken), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = FormWithToken))
 )]
 #[get("/api/v1/t/{tenant}/forms/{form}")]
 pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
@@ -433,12 +433,7 @@ pub async fn submit(
     let new = NewSubmission {
         id,
         form: FormId::parse(form.id.as_str()).map_err(|_| ApiError::NotFound("form"))?,
-        form_version: stored.version,
-        data: data.clone(),
-        consent_version,
-        servizio,
-        ente,
-        page,
+        sent: Submitted { form_version: stored.version, data: data.clone(), consent_version, servizio, ente, page },
         at: now,
         recipients: form.recipients.clone(),
         ticket: secret_and_ticket.as_ref().map(|(_, tk)| tk.clone()),
@@ -519,7 +514,7 @@ fn expired(thread: &TicketThread, now: DateTime<Utc>, ttl_days: u32) -> bool {
 #[utoipa::path(
     tag = "requests",
     params(("tenant" = String, Path), ("secret" = String, Path)),
-    responses((status = 200, body = PublicTicketView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = PublicTicketView))
 )]
 #[get("/api/v1/t/{tenant}/tickets/by-secret/{secret}")]
 pub async fn by_secret(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
@@ -566,14 +561,7 @@ pub async fn reply_by_secret(
     let (tenant, secret) = path.into_inner();
     let (t, access) = state.tenant_access(&auth, &tenant, Action::SubmitRequest).await?;
     let s = &state.settings.requests;
-    let text = body.0.body.trim().to_owned();
-    if text.is_empty() || text.chars().count() > s.max_message_chars {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "body",
-            if text.is_empty() { "required" } else { "too_long" },
-            format!("write between 1 and {} characters", s.max_message_chars),
-        )]));
-    }
+    let text = s.message_text(&body.0.body)?;
     let address = end_user_address(&req, &s.trusted_proxies);
     state.submit_limits.hit(t.id.as_str(), &address).map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
     let now = state.clock.now();

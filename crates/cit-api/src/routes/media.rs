@@ -7,7 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use cit_core::{Action, MediaId};
-use cit_store::{MediaItem, NewMedia};
+use cit_store::MediaItem;
 use futures_util::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
@@ -39,18 +39,19 @@ pub struct MediaView {
 }
 
 fn view(tenant: &str, m: MediaItem) -> MediaView {
+    let f = m.file;
     MediaView {
-        url: format!("/api/v1/t/{tenant}/media/{}/file", m.id),
-        id: m.id.0,
-        filename: m.filename,
-        content_type: m.content_type,
-        size: m.size,
-        title: m.title,
-        alt: m.alt,
-        credits: m.credits,
-        licence: m.licence,
-        width: m.width,
-        height: m.height,
+        url: format!("/api/v1/t/{tenant}/media/{}/file", f.id),
+        id: f.id.0,
+        filename: f.filename,
+        content_type: f.content_type,
+        size: f.size,
+        title: f.title,
+        alt: f.alt,
+        credits: f.credits,
+        licence: f.licence,
+        width: f.width,
+        height: f.height,
         created_at: m.created_at,
     }
 }
@@ -191,7 +192,7 @@ pub async fn upload(
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let key = original_path(tenant.id.as_str(), id);
     state.media.put(&key, PutPayload::from(bytes)).await.map_err(ApiError::internal)?;
-    let new = NewMedia {
+    let new = cit_store::MediaFile {
         id,
         title: up.title.unwrap_or_else(|| filename.clone()),
         filename,
@@ -246,7 +247,7 @@ fn media_id(raw: &str) -> ApiResult<MediaId> {
 }
 
 /// A file's description.
-#[utoipa::path(tag = "media", params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)), responses((status = 200, body = MediaView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "media", params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)), responses((status = 200, body = MediaView)))]
 #[get("/api/v1/t/{tenant}/media/{id}")]
 pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<web::Json<MediaView>> {
     let (tenant, id) = path.into_inner();
@@ -300,7 +301,7 @@ fn byte_range(req: &HttpRequest, len: usize) -> Result<Option<(usize, usize)>, (
 #[utoipa::path(
     tag = "media",
     params(("tenant" = String, Path), ("id" = uuid::Uuid, Path), VariantParams),
-    responses((status = 200, description = "The bytes"), (status = 206, description = "Part of the bytes"), (status = 304), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 416))
+    responses((status = 200, description = "The bytes"), (status = 206, description = "Part of the bytes"), (status = 304), (status = 416))
 )]
 #[get("/api/v1/t/{tenant}/media/{id}/file")]
 pub async fn file(
@@ -312,7 +313,7 @@ pub async fn file(
 ) -> ApiResult<HttpResponse> {
     let (tenant, id) = path.into_inner();
     let (tenant, access) = state.tenant_access(&auth, &tenant, Action::ReadPublished).await?;
-    let item = state.store.scoped(&access).media(media_id(&id)?).await?.ok_or(ApiError::NotFound("media"))?;
+    let item = state.store.scoped(&access).media(media_id(&id)?).await?.ok_or(ApiError::NotFound("media"))?.file;
     let kind = Kind::from_mime(&item.content_type)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored type")))?;
     let wants_variant = q.w.is_some() || q.h.is_some() || q.fit.is_some() || q.format.is_some();
@@ -407,14 +408,14 @@ pub async fn file(
     tag = "media",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json"))
 )]
 #[delete("/api/v1/t/{tenant}/media/{id}")]
 pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (tenant, id) = path.into_inner();
     let (tenant, access) = state.tenant_access(&auth, &tenant, Action::PublishContent).await?;
     let item = state.store.scoped(&access).remove_media(media_id(&id)?).await?;
-    let prefix = object_store::path::Path::from(format!("{}/{}", tenant.id, item.id));
+    let prefix = object_store::path::Path::from(format!("{}/{}", tenant.id, item.file.id));
     crate::media::discard_all(state.media.as_ref(), &prefix).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -91,7 +91,7 @@ fn user_id(raw: &str) -> ApiResult<UserId> {
     tag = "members",
     security(("bearer" = [])),
     params(("tenant" = String, Path)),
-    responses((status = 200, body = List<MemberView>), (status = 403, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = List<MemberView>))
 )]
 #[get("/api/v1/t/{tenant}/members")]
 pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<List<MemberView>>> {
@@ -146,7 +146,7 @@ pub async fn add(state: State, auth: Auth, path: web::Path<String>, body: Json<A
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("user_id" = uuid::Uuid, Path)),
     request_body = ChangeRole,
-    responses((status = 200, body = MemberView), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = MemberView), (status = 409, body = Problem, content_type = "application/problem+json"))
 )]
 #[patch("/api/v1/t/{tenant}/members/{user_id}")]
 pub async fn change_role(
@@ -166,7 +166,7 @@ pub async fn change_role(
     tag = "members",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("user_id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json"))
 )]
 #[delete("/api/v1/t/{tenant}/members/{user_id}")]
 pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
@@ -181,7 +181,7 @@ pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>)
     tag = "members",
     security(("bearer" = [])),
     params(("tenant" = String, Path), AuditQuery),
-    responses((status = 200, body = List<AuditView>), (status = 403, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = List<AuditView>))
 )]
 #[get("/api/v1/t/{tenant}/audit")]
 pub async fn audit(

@@ -172,7 +172,7 @@ fn tenant_id(raw: &str) -> ApiResult<TenantId> {
     tag = "tenants",
     security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = TenantView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = TenantView))
 )]
 #[get("/api/v1/tenants/{id}")]
 pub async fn get_tenant(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<TenantView>> {
@@ -187,7 +187,7 @@ pub async fn get_tenant(state: State, auth: Auth, path: web::Path<String>) -> Ap
     security(("bearer" = [])),
     params(("id" = String, Path)),
     request_body = UpdateTenant,
-    responses((status = 200, body = TenantView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = TenantView))
 )]
 #[patch("/api/v1/tenants/{id}")]
 pub async fn update_tenant(

@@ -422,14 +422,7 @@ pub async fn add_message(
     let (t, access) = state.tenant_access(&auth, &tenant, Action::AnswerRequests).await?;
     let (user, _) = auth.user()?;
     let s = &state.settings.requests;
-    let text = body.0.body.trim().to_owned();
-    if text.is_empty() || text.chars().count() > s.max_message_chars {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "body",
-            if text.is_empty() { "required" } else { "too_long" },
-            format!("write between 1 and {} characters", s.max_message_chars),
-        )]));
-    }
+    let text = s.message_text(&body.0.body)?;
     let now = state.clock.now();
     let site = s.site_of(t.id.as_str());
     let partner = Partner { name: &t.name, site: &site };
@@ -477,12 +470,12 @@ impl From<Submission> for SubmissionView {
         Self {
             id: s.id,
             form: s.form,
-            form_version: s.form_version,
-            data: s.data,
-            consent_version: s.consent_version,
-            servizio: s.servizio,
-            ente: s.ente,
-            page: s.page,
+            form_version: s.sent.form_version,
+            data: s.sent.data,
+            consent_version: s.sent.consent_version,
+            servizio: s.sent.servizio,
+            ente: s.sent.ente,
+            page: s.sent.page,
             ticket: s.ticket,
             created_at: s.created_at,
             anonymised_at: s.anonymised_at,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::List;
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Auth, Json};
 use crate::security::new_api_token;
 use crate::state::State;
@@ -67,7 +67,7 @@ pub struct CreatedToken {
     tag = "tokens",
     security(("bearer" = [])),
     params(("tenant" = String, Path)),
-    responses((status = 200, body = List<TokenView>), (status = 403, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = List<TokenView>))
 )]
 #[get("/api/v1/t/{tenant}/tokens")]
 pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<List<TokenView>>> {
@@ -82,7 +82,7 @@ pub async fn list(state: State, auth: Auth, path: web::Path<String>) -> ApiResul
     security(("bearer" = [])),
     params(("tenant" = String, Path)),
     request_body = CreateToken,
-    responses((status = 201, body = CreatedToken), (status = 422, body = Problem, content_type = "application/problem+json"))
+    responses((status = 201, body = CreatedToken))
 )]
 #[post("/api/v1/t/{tenant}/tokens")]
 pub async fn create(
@@ -115,7 +115,7 @@ pub async fn create(
     tag = "tokens",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 204))
 )]
 #[delete("/api/v1/t/{tenant}/tokens/{id}")]
 pub async fn revoke(state: State, auth: Auth, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::entry::EntryStatus;
-use super::{FieldName, TypeId};
+use super::{Field, FieldKind, FieldName, TypeId};
 use crate::types::Locale;
 
 /// Columns of an entry that can be filtered and sorted on.
@@ -57,6 +57,20 @@ pub enum ValueType {
     Uuid,
     /// A JSON array of strings (tags, references to many): only `contains` and `null`.
     Array,
+}
+
+impl ValueType {
+    /// How values of a data field compare in a list query (REST and GraphQL alike); `None` for
+    /// the kinds that cannot be filtered or sorted on (geopoints, JSON).
+    pub fn of(field: &Field) -> Option<Self> {
+        Some(match &field.kind {
+            FieldKind::Integer | FieldKind::Decimal => ValueType::Number,
+            FieldKind::Boolean => ValueType::Bool,
+            FieldKind::Tags | FieldKind::Reference { many: true, .. } => ValueType::Array,
+            FieldKind::Geopoint | FieldKind::Json => return None,
+            _ => ValueType::Text,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -177,14 +177,16 @@ impl EntryInput {
             }
         };
         Ok(PendingChange {
-            entry: current.id,
-            expected_revision: self.revision,
-            from: (current.status, current.publish_at),
-            status,
-            publish_at,
-            unpublish_at: self.unpublish_at,
+            decided: Decided {
+                entry: current.id,
+                expected_revision: self.revision,
+                from: (current.status, current.publish_at),
+                status,
+                publish_at,
+                unpublish_at: self.unpublish_at,
+                slug: self.slug,
+            },
             data,
-            slug: self.slug,
             note: None,
         })
     }
@@ -194,29 +196,39 @@ impl EntryInput {
 /// schedule stay.
 pub fn plan_restore(current: &Entry, old: &Revision) -> PendingChange {
     PendingChange {
-        entry: current.id,
-        expected_revision: None,
-        from: (current.status, current.publish_at),
-        status: current.status,
-        publish_at: current.publish_at,
-        unpublish_at: None,
+        decided: Decided {
+            entry: current.id,
+            expected_revision: None,
+            from: (current.status, current.publish_at),
+            status: current.status,
+            publish_at: current.publish_at,
+            unpublish_at: None,
+            slug: None,
+        },
         data: Some(old.data.clone()),
-        slug: None,
         note: Some(format!("restored:{}", old.revision)),
     }
+}
+
+/// What an update was decided to do to an entry, besides its data and its note: the same
+/// before and after validation.
+#[derive(Debug, Clone, PartialEq)]
+struct Decided {
+    entry: EntryId,
+    expected_revision: Option<i32>,
+    /// The status and schedule the decision was made on.
+    from: (EntryStatus, Option<DateTime<Utc>>),
+    status: EntryStatus,
+    publish_at: Option<DateTime<Utc>>,
+    unpublish_at: Option<Option<DateTime<Utc>>>,
+    slug: Option<Slug>,
 }
 
 /// An update decided but not validated yet: ask for [`Self::action`], then [`Self::validate`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingChange {
-    entry: EntryId,
-    expected_revision: Option<i32>,
-    from: (EntryStatus, Option<DateTime<Utc>>),
-    status: EntryStatus,
-    publish_at: Option<DateTime<Utc>>,
-    unpublish_at: Option<Option<DateTime<Utc>>>,
+    decided: Decided,
     data: Option<Map<String, Value>>,
-    slug: Option<Slug>,
     note: Option<String>,
 }
 
@@ -224,19 +236,21 @@ impl PendingChange {
     /// The right this change needs: publishing, scheduling, and changing anything that is
     /// not a plain draft need the right to publish.
     pub fn action(&self) -> Action {
-        right(beyond_draft(self.status, self.publish_at) || self.from.0 != EntryStatus::Draft)
+        let d = &self.decided;
+        right(beyond_draft(d.status, d.publish_at) || d.from.0 != EntryStatus::Draft)
     }
 
     /// Validates the merged data against `ct` and makes the plan the store carries out.
     pub fn validate(self, ct: &ContentType) -> Result<EntryChange, WriteError> {
         let action = self.action();
-        let mode = change_mode(self.status, self.publish_at);
+        let mut decided = self.decided;
+        let mode = change_mode(decided.status, decided.publish_at);
         let data = self.data.map(|d| validate_data(ct, &d, mode, false)).transpose().map_err(WriteError::Data)?;
         let note = self.note.unwrap_or_else(|| {
-            if self.status == self.from.0 {
+            if decided.status == decided.from.0 {
                 "updated".to_owned()
             } else {
-                match self.status {
+                match decided.status {
                     EntryStatus::Published => "published",
                     EntryStatus::Draft => "unpublished",
                     EntryStatus::Archived => "archived",
@@ -244,18 +258,10 @@ impl PendingChange {
                 .to_owned()
             }
         });
-        Ok(EntryChange {
-            action,
-            entry: self.entry,
-            expected_revision: self.expected_revision,
-            from: self.from,
-            status: self.status,
-            publish_at: if self.status == EntryStatus::Published { None } else { self.publish_at },
-            unpublish_at: self.unpublish_at,
-            data,
-            slug: self.slug,
-            note,
-        })
+        if decided.status == EntryStatus::Published {
+            decided.publish_at = None;
+        }
+        Ok(EntryChange { action, decided, data, note })
     }
 }
 
@@ -310,14 +316,8 @@ impl NewEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryChange {
     action: Action,
-    entry: EntryId,
-    expected_revision: Option<i32>,
-    from: (EntryStatus, Option<DateTime<Utc>>),
-    status: EntryStatus,
-    publish_at: Option<DateTime<Utc>>,
-    unpublish_at: Option<Option<DateTime<Utc>>>,
+    decided: Decided,
     data: Option<Validated>,
-    slug: Option<Slug>,
     note: String,
 }
 
@@ -327,33 +327,33 @@ impl EntryChange {
         self.action
     }
     pub fn entry(&self) -> EntryId {
-        self.entry
+        self.decided.entry
     }
     /// The revision the caller read, if it gave one: the write is refused if somebody saved since.
     pub fn expected_revision(&self) -> Option<i32> {
-        self.expected_revision
+        self.decided.expected_revision
     }
     /// Whether the entry still has the status and schedule this change was decided on; if
     /// not, somebody changed it in between and the decision no longer holds.
     pub fn still_applies(&self, status: EntryStatus, publish_at: Option<DateTime<Utc>>) -> bool {
-        self.from == (status, publish_at)
+        self.decided.from == (status, publish_at)
     }
     pub fn status(&self) -> EntryStatus {
-        self.status
+        self.decided.status
     }
     /// The schedule after the change (a published entry has none).
     pub fn publish_at(&self) -> Option<DateTime<Utc>> {
-        self.publish_at
+        self.decided.publish_at
     }
     pub fn unpublish_at(&self) -> Option<Option<DateTime<Utc>>> {
-        self.unpublish_at
+        self.decided.unpublish_at
     }
     /// The whole new data, validated, if the change touches it.
     pub fn data(&self) -> Option<&Validated> {
         self.data.as_ref()
     }
     pub fn slug(&self) -> Option<&Slug> {
-        self.slug.as_ref()
+        self.decided.slug.as_ref()
     }
     /// Why, for the revision: updated, published, unpublished, archived, restored:N.
     pub fn note(&self) -> &str {
@@ -362,7 +362,7 @@ impl EntryChange {
     /// When the entry counts as published after the change, written at `now`, if it was
     /// published at `before`.
     pub fn published_at(&self, before: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        published_at(self.from.0, self.status, before, now)
+        published_at(self.decided.from.0, self.decided.status, before, now)
     }
 }
 

@@ -59,11 +59,10 @@ pub(crate) fn ente_page(cx: &Ctx, e: Entry<Ente>) -> Page {
     }
     ld["memberOf"] = json!({"@type": "Organization", "name": cx.theme.file.name});
     let desc = d.description.clone();
-    let mut page = Page::in_section("ente.html", title.clone(), "Community", "community")
+    Page::in_section("ente.html", title.clone(), "Community", "community")
         .describe(desc.as_deref())
-        .with("ente", json!(e));
-    page.jsonld = Some(ld);
-    page
+        .with("ente", json!(e))
+        .linked_data(ld)
 }
 
 pub async fn ente(cx: &Ctx, slug: &str) -> PageResult {

@@ -23,15 +23,14 @@ pub async fn home(cx: &Ctx) -> PageResult {
     let (services, news, events, projects, topics) = tokio::join!(services, news, events, projects, cx.topics());
     let (services, news, events, projects, topics) = (services?, news?, events?, projects?, topics?);
     let description = cx.theme.file.description.clone();
-    let mut page = Page::new("home.html", cx.theme.file.name.clone())
+    let ld = json!({"@context": "https://schema.org", "@type": "WebSite", "name": cx.theme.file.name, "url": cx.absolute("/"), "publisher": cx.organization()});
+    let page = Page::new("home.html", cx.theme.file.name.clone())
         .describe(description.as_deref())
         .with("services", json!(services.items))
         .with("news", json!(news.items))
         .with("events", json!(events.items))
         .with("projects", json!(projects.items))
-        .with("topics", json!(topics));
-    page.jsonld = Some(
-        json!({"@context": "https://schema.org", "@type": "WebSite", "name": cx.theme.file.name, "url": cx.absolute("/"), "publisher": cx.organization()}),
-    );
+        .with("topics", json!(topics))
+        .linked_data(ld);
     Ok(Answer::Page(page))
 }

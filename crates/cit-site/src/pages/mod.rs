@@ -173,6 +173,18 @@ impl Page {
         self.ctx.insert(key.to_owned(), value);
         self
     }
+
+    /// The Open Graph type (`website` unless said otherwise).
+    pub fn og_type(mut self, og_type: &'static str) -> Page {
+        self.og_type = og_type;
+        self
+    }
+
+    /// The page's schema.org description (JSON-LD).
+    pub fn linked_data(mut self, ld: Value) -> Page {
+        self.jsonld = Some(ld);
+        self
+    }
 }
 
 /// The start of today (UTC), the boundary between upcoming and past events in API queries. A

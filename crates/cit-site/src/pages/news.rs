@@ -38,12 +38,11 @@ pub(crate) fn article_page(cx: &Ctx, n: Entry<Notizia>) -> Page {
         "image": cx.logo_url(),
         "license": "https://creativecommons.org/licenses/by/4.0/",
     });
-    let mut page = Page::in_section("article.html", title.clone(), "Notizie", "notizie")
+    Page::in_section("article.html", title.clone(), "Notizie", "notizie")
         .describe(summary.as_deref())
-        .with("article", json!(n));
-    page.og_type = "article";
-    page.jsonld = Some(ld);
-    page
+        .with("article", json!(n))
+        .og_type("article")
+        .linked_data(ld)
 }
 
 pub async fn article(cx: &Ctx, slug: &str) -> PageResult {
@@ -107,12 +106,11 @@ pub(crate) fn event_page(cx: &Ctx, e: Entry<Evento>) -> Page {
         "inLanguage": "it",
     });
     let upcoming = e.data.start.as_deref().is_some_and(|s| s >= now_rfc3339().as_str());
-    let mut page = Page::in_section("event.html", title.clone(), "Eventi", "eventi")
+    Page::in_section("event.html", title.clone(), "Eventi", "eventi")
         .describe(summary.as_deref())
         .with("event", json!(e))
-        .with("upcoming", json!(upcoming));
-    page.jsonld = Some(ld);
-    page
+        .with("upcoming", json!(upcoming))
+        .linked_data(ld)
 }
 
 pub async fn event(cx: &Ctx, slug: &str) -> PageResult {

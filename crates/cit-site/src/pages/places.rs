@@ -13,15 +13,15 @@ pub async fn contacts(cx: &Ctx) -> PageResult {
         Err(e) => return Err(e),
     };
     let places = cx.list::<Luogo>("luogo", q(&[("sort", "title"), ("limit", "20")])).await?;
-    let mut page = Page::new("contacts.html", "Contatti")
+    let mut ld = cx.organization();
+    ld["@context"] = json!("https://schema.org");
+    let page = Page::new("contacts.html", "Contatti")
         .crumbs(&[(HOME, Some("/")), ("Contatti", None)])
         .section("contatti")
         .describe(Some("Come contattare il CIT: email, telefono, PEC e sedi."))
         .with("page", json!(body))
-        .with("places", json!(places.items));
-    let mut ld = cx.organization();
-    ld["@context"] = json!("https://schema.org");
-    page.jsonld = Some(ld);
+        .with("places", json!(places.items))
+        .linked_data(ld);
     Ok(Answer::Page(page))
 }
 
@@ -49,11 +49,10 @@ pub(crate) fn place_page(cx: &Ctx, p: Entry<Luogo>) -> Page {
         ld["geo"] = geo(loc);
     }
     let desc = format!("{}, {}", d.address.as_deref().unwrap_or(""), d.city.as_deref().unwrap_or(""));
-    let mut page = Page::in_section("place.html", title.clone(), "Dove siamo", "dove-siamo")
+    Page::in_section("place.html", title.clone(), "Dove siamo", "dove-siamo")
         .describe(Some(&desc))
-        .with("place", json!(p));
-    page.jsonld = Some(ld);
-    page
+        .with("place", json!(p))
+        .linked_data(ld)
 }
 
 pub async fn place(cx: &Ctx, slug: &str) -> PageResult {

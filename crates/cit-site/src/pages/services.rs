@@ -69,11 +69,10 @@ pub(crate) fn service_page(cx: &Ctx, s: Entry<Servizio>) -> Page {
     if let Some(u) = &s.data.access_url {
         ld["availableChannel"] = json!({"@type": "ServiceChannel", "serviceUrl": u});
     }
-    let mut page = Page::in_section("service.html", title.clone(), "Servizi", "servizi")
+    Page::in_section("service.html", title.clone(), "Servizi", "servizi")
         .describe(summary.as_deref())
-        .with("service", json!(s));
-    page.jsonld = Some(ld);
-    page
+        .with("service", json!(s))
+        .linked_data(ld)
 }
 
 pub async fn service(cx: &Ctx, slug: &str) -> PageResult {

@@ -15,6 +15,7 @@ pub use entries::EntryKey;
 pub use query::{Cursor, Filter, FilterValue, ListQuery, Op, SortKey, SysField, Target, ValueType};
 pub use schedule::ScheduleReport;
 pub use search::{SearchHit, SearchQuery, SearchResults};
+pub(crate) use types::parse_definition;
 pub use types::{ApplyReport, PlannedChange};
 
 use crate::StoreError;

@@ -2,12 +2,13 @@
 //! admin API) through one path that diffs, refuses data loss unless forced, and versions.
 
 use chrono::Utc;
-use cit_core::Action;
-use cit_core::content::{Change, ContentType, ContentTypeDef, diff_types};
+use cit_core::content::{Change, ContentType, diff_types};
+use cit_core::{Action, InvalidInput};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::StoredType;
@@ -37,16 +38,21 @@ pub struct ApplyReport {
 }
 
 fn parse_stored(m: content_type::Model) -> StoreResult<StoredType> {
-    let def: ContentTypeDef = serde_json::from_value(m.definition.clone())
-        .map_err(|e| StoreError::Corrupt(format!("content type {}: {e}", m.api_id)))?;
-    let ct = ContentType::parse(&m.api_id, &def).map_err(|errs| {
-        StoreError::Corrupt(format!(
-            "content type {}: {}",
-            m.api_id,
-            errs.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")
-        ))
-    })?;
+    let ct = parse_definition("content type", &m.api_id, &m.definition, ContentType::parse)?;
     Ok(StoredType { ct, version: m.version, updated_at: m.updated_at })
+}
+
+/// A definition (a content type's, a form's) as stored in JSON, parsed again with `parse`; a row
+/// that no longer parses is corrupt (`<what> <id>: …`).
+pub(crate) fn parse_definition<D: DeserializeOwned, T>(
+    what: &str,
+    id: &str,
+    definition: &Value,
+    parse: impl FnOnce(&str, &D) -> Result<T, Vec<InvalidInput>>,
+) -> StoreResult<T> {
+    let corrupt = |detail: String| StoreError::Corrupt(format!("{what} {id}: {detail}"));
+    let def: D = serde_json::from_value(definition.clone()).map_err(|e| corrupt(e.to_string()))?;
+    parse(id, &def).map_err(|errs| corrupt(errs.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")))
 }
 
 impl TenantStore<'_> {

@@ -1,5 +1,36 @@
 //! sea-orm entities. They never leave `cit-store`: callers get the plain records in `crate::records`.
 
+/// Ends an entity that declares no relations: an empty `Relation` and the default active model
+/// behaviour, as sea-orm wants them.
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+/// Ends an entity whose rows belong to a user through `user_id`: the one relation, to
+/// `user`, and the default active model behaviour.
+macro_rules! belongs_to_user {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(belongs_to = "super::user::Entity", from = "Column::UserId", to = "super::user::Column::Id")]
+            User,
+        }
+
+        impl Related<super::user::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::User.def()
+            }
+        }
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
 pub mod api_token;
 pub mod audit;
 pub mod content_type;

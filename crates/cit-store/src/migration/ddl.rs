@@ -1,7 +1,8 @@
-//! What every migration writes again: the tenant column and its key, keys that go with their
-//! parent row, named indexes, dropping tables in order. Plain functions over sea-query's
-//! builders, so a migration reads as the list of its tables. Changing what one of them builds
-//! changes tables that have landed: `tests/schema.rs` compares the result with the golden files.
+//! What every migration writes again: tenant-owned tables keyed by a UUID, the tenant column
+//! and its key, keys that go with their parent row, named indexes, dropping tables in order.
+//! Plain functions over sea-query's builders, so a migration reads as the list of its tables.
+//! Changing what one of them builds changes tables that have landed: `tests/schema.rs` compares
+//! the result with the golden files.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -11,27 +12,30 @@ enum Tenants {
     Id,
 }
 
-/// Columns of a table being created that come with their constraints.
+/// Columns of a table being created that come with their constraints. The keys are declared
+/// from the table the statement creates (set it with `.table(…)` first).
 pub trait TableDdl {
     fn statement(&mut self) -> &mut TableCreateStatement;
 
     /// `tenant_id varchar(40) NOT NULL`, its rows deleted with the tenant.
-    fn tenant_column(&mut self, table: impl IntoIden, column: impl IntoIden) -> &mut TableCreateStatement {
+    fn tenant_column(&mut self, column: impl IntoIden) -> &mut TableCreateStatement {
         let column = column.into_iden();
-        self.statement().col(string_len(column.clone(), 40)).belongs_to(table, column, Tenants::Table, Tenants::Id)
+        self.statement().col(string_len(column.clone(), 40)).belongs_to(column, Tenants::Table, Tenants::Id)
     }
 
-    /// A key from `table.column` to `parent.id`: the row goes when its parent goes.
+    /// A key from `column` to `parent.id`: the row goes when its parent goes.
     fn belongs_to(
         &mut self,
-        table: impl IntoIden,
         column: impl IntoIden,
         parent: impl IntoIden,
         parent_id: impl IntoIden,
     ) -> &mut TableCreateStatement {
-        self.statement().foreign_key(
-            ForeignKey::create().from(table, column).to(parent, parent_id).on_delete(ForeignKeyAction::Cascade),
-        )
+        let mut key = ForeignKey::create();
+        if let Some(table) = self.statement().get_table_name() {
+            key.from_tbl(table.clone());
+        }
+        key.from_col(column).to(parent, parent_id).on_delete(ForeignKeyAction::Cascade);
+        self.statement().foreign_key(&mut key)
     }
 }
 
@@ -39,6 +43,14 @@ impl TableDdl for TableCreateStatement {
     fn statement(&mut self) -> &mut TableCreateStatement {
         self
     }
+}
+
+/// `CREATE TABLE table (id uuid PRIMARY KEY, tenant_id …)`: a tenant-owned table keyed by a
+/// UUID, its rows deleted with the tenant. The caller adds the other columns.
+pub fn tenant_table(table: impl IntoIden, id: impl IntoIden, tenant: impl IntoIden) -> TableCreateStatement {
+    let mut statement = Table::create();
+    statement.table(table).col(uuid(id).primary_key()).tenant_column(tenant);
+    statement
 }
 
 /// `CREATE INDEX name ON table (columns…)`.

@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use super::ddl::{TableDdl, drop_tables, index};
+use super::ddl::{TableDdl, drop_tables, index, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -128,12 +128,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Memberships::Table)
-                .tenant_column(Memberships::Table, Memberships::TenantId)
+                .tenant_column(Memberships::TenantId)
                 .col(uuid(Memberships::UserId))
                 .col(string_len(Memberships::Role, 16))
                 .col(timestamp_with_time_zone(Memberships::CreatedAt))
                 .primary_key(Index::create().col(Memberships::TenantId).col(Memberships::UserId))
-                .belongs_to(Memberships::Table, Memberships::UserId, Users::Table, Users::Id)
+                .belongs_to(Memberships::UserId, Users::Table, Users::Id)
                 .to_owned(),
         )
         .await?;
@@ -148,7 +148,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Sessions::ExpiresAt))
                 .col(timestamp_with_time_zone_null(Sessions::RevokedAt))
                 .col(string_len_null(Sessions::RevokedReason, 32))
-                .belongs_to(Sessions::Table, Sessions::UserId, Users::Table, Users::Id)
+                .belongs_to(Sessions::UserId, Users::Table, Users::Id)
                 .to_owned(),
         )
         .await?;
@@ -163,17 +163,14 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
                 .col(timestamp_with_time_zone(RefreshTokens::ExpiresAt))
                 .col(timestamp_with_time_zone_null(RefreshTokens::UsedAt))
-                .belongs_to(RefreshTokens::Table, RefreshTokens::SessionId, Sessions::Table, Sessions::Id)
+                .belongs_to(RefreshTokens::SessionId, Sessions::Table, Sessions::Id)
                 .to_owned(),
         )
         .await?;
         m.create_index(index("idx_refresh_tokens_session", RefreshTokens::Table, [RefreshTokens::SessionId])).await?;
 
         m.create_table(
-            Table::create()
-                .table(ApiTokens::Table)
-                .col(uuid(ApiTokens::Id).primary_key())
-                .tenant_column(ApiTokens::Table, ApiTokens::TenantId)
+            tenant_table(ApiTokens::Table, ApiTokens::Id, ApiTokens::TenantId)
                 .col(string_len(ApiTokens::Name, 200))
                 .col(string_len(ApiTokens::Prefix, 16))
                 .col(string_len_uniq(ApiTokens::TokenHash, 64))

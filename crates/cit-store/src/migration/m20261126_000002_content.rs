@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use super::ddl::{TableDdl, drop_tables, index, unique_index};
+use super::ddl::{TableDdl, drop_tables, index, tenant_table, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -70,7 +70,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(ContentTypes::Table)
-                .tenant_column(ContentTypes::Table, ContentTypes::TenantId)
+                .tenant_column(ContentTypes::TenantId)
                 .col(string_len(ContentTypes::ApiId, 40))
                 .col(integer(ContentTypes::Version))
                 .col(json_binary(ContentTypes::Definition))
@@ -84,7 +84,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(ContentTypeVersions::Table)
-                .tenant_column(ContentTypeVersions::Table, ContentTypeVersions::TenantId)
+                .tenant_column(ContentTypeVersions::TenantId)
                 .col(string_len(ContentTypeVersions::ApiId, 40))
                 .col(integer(ContentTypeVersions::Version))
                 .col(json_binary_null(ContentTypeVersions::Definition))
@@ -101,10 +101,7 @@ impl MigrationTrait for Migration {
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Entries::Table)
-                .col(uuid(Entries::Id).primary_key())
-                .tenant_column(Entries::Table, Entries::TenantId)
+            tenant_table(Entries::Table, Entries::Id, Entries::TenantId)
                 .col(string_len(Entries::TypeId, 40))
                 .col(string_len(Entries::Locale, 16))
                 .col(uuid(Entries::TranslationGroup))
@@ -155,7 +152,7 @@ impl MigrationTrait for Migration {
                 .col(string_len(EntryRevisions::Author, 64))
                 .col(string_len(EntryRevisions::Note, 64))
                 .col(timestamp_with_time_zone(EntryRevisions::CreatedAt))
-                .belongs_to(EntryRevisions::Table, EntryRevisions::EntryId, Entries::Table, Entries::Id)
+                .belongs_to(EntryRevisions::EntryId, Entries::Table, Entries::Id)
                 .to_owned(),
         )
         .await?;

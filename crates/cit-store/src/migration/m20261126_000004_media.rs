@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use super::ddl::{TableDdl, index};
+use super::ddl::{drop_tables, index, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -30,10 +30,7 @@ enum Media {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Media::Table)
-                .col(uuid(Media::Id).primary_key())
-                .tenant_column(Media::Table, Media::TenantId)
+            tenant_table(Media::Table, Media::Id, Media::TenantId)
                 .col(string_len(Media::Filename, 255))
                 .col(string_len(Media::ContentType, 128))
                 .col(big_integer(Media::Size))
@@ -53,6 +50,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Media::Table).to_owned()).await
+        drop_tables(m, [Media::Table.into_iden()]).await
     }
 }

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use super::ddl::{TableDdl, drop_tables, index, unique_index};
+use super::ddl::{TableDdl, drop_tables, index, tenant_table, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -109,7 +109,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Forms::Table)
-                .tenant_column(Forms::Table, Forms::TenantId)
+                .tenant_column(Forms::TenantId)
                 .col(string_len(Forms::FormId, 40))
                 .col(integer(Forms::Version))
                 .col(json_binary(Forms::Definition))
@@ -122,7 +122,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(FormVersions::Table)
-                .tenant_column(FormVersions::Table, FormVersions::TenantId)
+                .tenant_column(FormVersions::TenantId)
                 .col(string_len(FormVersions::FormId, 40))
                 .col(integer(FormVersions::Version))
                 .col(json_binary(FormVersions::Definition))
@@ -135,10 +135,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(Submissions::Table)
-                .col(uuid(Submissions::Id).primary_key())
-                .tenant_column(Submissions::Table, Submissions::TenantId)
+            tenant_table(Submissions::Table, Submissions::Id, Submissions::TenantId)
                 .col(string_len(Submissions::FormId, 40))
                 .col(integer(Submissions::FormVersion))
                 .col(json_binary(Submissions::Data))
@@ -158,10 +155,7 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(Tickets::Table)
-                .col(uuid(Tickets::Id).primary_key())
-                .tenant_column(Tickets::Table, Tickets::TenantId)
+            tenant_table(Tickets::Table, Tickets::Id, Tickets::TenantId)
                 .col(big_integer(Tickets::Number))
                 .col(uuid(Tickets::SubmissionId))
                 .col(string_len(Tickets::Subject, 200))
@@ -180,7 +174,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(Tickets::ClosedAt))
                 .col(timestamp_with_time_zone(Tickets::CreatedAt))
                 .col(timestamp_with_time_zone(Tickets::UpdatedAt))
-                .belongs_to(Tickets::Table, Tickets::SubmissionId, Submissions::Table, Submissions::Id)
+                .belongs_to(Tickets::SubmissionId, Submissions::Table, Submissions::Id)
                 .to_owned(),
         )
         .await?;
@@ -188,10 +182,7 @@ impl MigrationTrait for Migration {
             .await?;
         m.create_index(unique_index("idx_tickets_secret", Tickets::Table, [Tickets::SecretHash])).await?;
         m.create_table(
-            Table::create()
-                .table(TicketMessages::Table)
-                .col(uuid(TicketMessages::Id).primary_key())
-                .tenant_column(TicketMessages::Table, TicketMessages::TenantId)
+            tenant_table(TicketMessages::Table, TicketMessages::Id, TicketMessages::TenantId)
                 .col(uuid(TicketMessages::TicketId))
                 .col(string_len(TicketMessages::Author, 16))
                 .col(string_len(TicketMessages::AuthorName, 200))
@@ -199,7 +190,7 @@ impl MigrationTrait for Migration {
                 .col(text(TicketMessages::Body))
                 .col(boolean(TicketMessages::Internal))
                 .col(timestamp_with_time_zone(TicketMessages::CreatedAt))
-                .belongs_to(TicketMessages::Table, TicketMessages::TicketId, Tickets::Table, Tickets::Id)
+                .belongs_to(TicketMessages::TicketId, Tickets::Table, Tickets::Id)
                 .to_owned(),
         )
         .await?;
@@ -210,10 +201,7 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(Outbox::Table)
-                .col(uuid(Outbox::Id).primary_key())
-                .tenant_column(Outbox::Table, Outbox::TenantId)
+            tenant_table(Outbox::Table, Outbox::Id, Outbox::TenantId)
                 .col(string_len(Outbox::Kind, 40))
                 .col(string_len(Outbox::Recipient, 320))
                 .col(string_len(Outbox::Subject, 300))

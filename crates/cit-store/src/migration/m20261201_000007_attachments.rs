@@ -4,7 +4,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use super::ddl::{TableDdl, drop_tables, index};
+use super::ddl::{TableDdl, drop_tables, index, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -32,22 +32,14 @@ enum SubmissionAttachments {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(SubmissionAttachments::Table)
-                .col(uuid(SubmissionAttachments::Id).primary_key())
-                .tenant_column(SubmissionAttachments::Table, SubmissionAttachments::TenantId)
+            tenant_table(SubmissionAttachments::Table, SubmissionAttachments::Id, SubmissionAttachments::TenantId)
                 .col(uuid(SubmissionAttachments::SubmissionId))
                 .col(string_len(SubmissionAttachments::Filename, 200))
                 .col(string_len(SubmissionAttachments::ContentType, 100))
                 .col(big_integer(SubmissionAttachments::Size))
                 .col(string_len(SubmissionAttachments::Sha256, 64))
                 .col(timestamp_with_time_zone(SubmissionAttachments::CreatedAt))
-                .belongs_to(
-                    SubmissionAttachments::Table,
-                    SubmissionAttachments::SubmissionId,
-                    Submissions::Table,
-                    Submissions::Id,
-                )
+                .belongs_to(SubmissionAttachments::SubmissionId, Submissions::Table, Submissions::Id)
                 .to_owned(),
         )
         .await?;

@@ -3,6 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use cit_core::content::{EntryInput, Slug, slugify};
+use cit_site::render::MONTHS;
 use cit_store::EntryStatus;
 use serde_json::{Map, Value, json};
 
@@ -140,20 +141,6 @@ const FACTS: [&str; 10] = [
     "Il calendario degli incontri sarà pubblicato nelle prossime settimane.",
     "Finora hanno aderito {n} enti, con {m} pratiche gestite online.",
     "La formazione dei referenti comunali dura {n} ore, in presenza e a distanza.",
-];
-const MONTHS: [&str; 12] = [
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
 ];
 const HEADINGS: [&str; 5] =
     ["Come partecipare", "Cosa cambia per i Comuni", "I prossimi passi", "Per saperne di più", "I numeri"];

@@ -101,25 +101,18 @@ pub(super) fn revisions_field(t: &Arc<TypePlan>) -> Field {
     .description("Every saved version, newest first. Needs a preview token or an author, editor or admin.")
 }
 
-/// The GraphQL type of a data field, as read.
+/// The GraphQL type of a data field, as read: where reading differs from writing (rich text,
+/// media, references to planned types, lists of non-null items, geopoints), else as written.
 pub(super) fn output_type(f: &FieldPlan) -> TypeRef {
     match &f.shape {
-        Shape::Text => TypeRef::named(TypeRef::STRING),
         Shape::Richtext => TypeRef::named("Richtext"),
-        Shape::Int => TypeRef::named(TypeRef::INT),
-        Shape::Float => TypeRef::named(TypeRef::FLOAT),
-        Shape::Bool => TypeRef::named(TypeRef::BOOLEAN),
-        Shape::Date => TypeRef::named("Date"),
-        Shape::DateTime => TypeRef::named("DateTime"),
-        Shape::Enum(e) => TypeRef::named(e.name.clone()),
         Shape::Media => TypeRef::named("Media"),
         Shape::Reference { to: Some(to), many: true, .. } => TypeRef::named_nn_list_nn(to.clone()),
         Shape::Reference { to: Some(to), many: false, .. } => TypeRef::named(to.clone()),
         Shape::Reference { to: None, many: true, .. } => TypeRef::named_nn_list_nn(TypeRef::ID),
-        Shape::Reference { to: None, many: false, .. } => TypeRef::named(TypeRef::ID),
         Shape::Tags => TypeRef::named_nn_list_nn(TypeRef::STRING),
         Shape::Geopoint => TypeRef::named("Geopoint"),
-        Shape::Json => TypeRef::named("JSON"),
+        _ => input_type(f),
     }
 }
 

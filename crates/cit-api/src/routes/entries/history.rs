@@ -50,7 +50,7 @@ fn parse_rev(raw: &str) -> ApiResult<i32> {
     tag = "content",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("type" = String, Path), ("id" = uuid::Uuid, Path), ("n" = i32, Path), DiffParams),
-    responses((status = 200, body = DiffView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = DiffView))
 )]
 #[get("/api/v1/t/{tenant}/entries/{type}/{id}/revisions/{n}/diff")]
 pub async fn diff(
@@ -88,7 +88,7 @@ pub async fn diff(
     tag = "content",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("type" = String, Path), ("id" = uuid::Uuid, Path), ("n" = i32, Path)),
-    responses((status = 200, body = EntryView), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = EntryView), (status = 422, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/t/{tenant}/entries/{type}/{id}/revisions/{n}/restore")]
 pub async fn restore(

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use cit_core::Action;
-use cit_core::content::{ContentType, Field, FieldKind};
+use cit_core::content::ContentType;
 use cit_store::{EntryStatus, Filter, FilterValue, Op, SortKey, SysField, Target, Tenant, ValueType};
 use utoipa::IntoParams;
 
@@ -74,22 +74,12 @@ pub(super) fn parse_query(req: &HttpRequest) -> ApiResult<Parsed> {
     Ok(Parsed { params, filters })
 }
 
-fn value_type(field: &Field) -> Option<ValueType> {
-    Some(match &field.kind {
-        FieldKind::Integer | FieldKind::Decimal => ValueType::Number,
-        FieldKind::Boolean => ValueType::Bool,
-        FieldKind::Tags | FieldKind::Reference { many: true, .. } => ValueType::Array,
-        FieldKind::Geopoint | FieldKind::Json => return None,
-        _ => ValueType::Text,
-    })
-}
-
 fn target(ct: &ContentType, name: &str) -> ApiResult<Target> {
     if let Some(sys) = SysField::parse(name) {
         return Ok(Target::Sys(sys));
     }
     let field = ct.field(name).ok_or_else(|| bad_query(name, format!("{} has no field {name}", ct.id)))?;
-    let vt = value_type(field).ok_or_else(|| bad_query(name, "this field cannot be filtered or sorted"))?;
+    let vt = ValueType::of(field).ok_or_else(|| bad_query(name, "this field cannot be filtered or sorted"))?;
     Ok(Target::Data(field.name.clone(), vt))
 }
 

@@ -76,7 +76,7 @@ pub async fn list(
 #[utoipa::path(
     tag = "content",
     params(("tenant" = String, Path), ("type" = String, Path), ("id" = String, Path, description = "The entry's id, or its slug"), ReadParams),
-    responses((status = 200, body = EntryView), (status = 304), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = EntryView), (status = 304))
 )]
 #[get("/api/v1/t/{tenant}/entries/{type}/{id}")]
 pub async fn get_one(

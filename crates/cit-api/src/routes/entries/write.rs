@@ -115,7 +115,7 @@ pub async fn update(
     tag = "content",
     security(("bearer" = [])),
     params(("tenant" = String, Path), ("type" = String, Path), ("id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 204))
 )]
 #[delete("/api/v1/t/{tenant}/entries/{type}/{id}")]
 pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String, String)>) -> ApiResult<HttpResponse> {

@@ -43,7 +43,8 @@ pub struct ContentTypeDef {
 }
 
 /// A field as written by people. Which keys apply depends on `kind`; `parse` refuses the others.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The default has no name, kind or label and every key left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
     pub name: String,

@@ -2,23 +2,16 @@
 
 use chrono::Utc;
 use cit_core::Action;
-use cit_core::forms::{Form, FormDef};
+use cit_core::forms::Form;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::StoredForm;
+use crate::content::parse_definition;
 use crate::entity::{form, form_version};
 use crate::{StoreError, StoreResult, TenantStore};
 
 fn parse_stored(m: form::Model) -> StoreResult<StoredForm> {
-    let def: FormDef = serde_json::from_value(m.definition.clone())
-        .map_err(|e| StoreError::Corrupt(format!("form {}: {e}", m.form_id)))?;
-    let form = Form::parse(&m.form_id, &def).map_err(|errs| {
-        StoreError::Corrupt(format!(
-            "form {}: {}",
-            m.form_id,
-            errs.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")
-        ))
-    })?;
+    let form = parse_definition("form", &m.form_id, &m.definition, Form::parse)?;
     Ok(StoredForm { form, version: m.version, updated_at: m.updated_at })
 }
 

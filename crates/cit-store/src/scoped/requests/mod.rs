@@ -39,16 +39,23 @@ pub struct OutMail {
 pub struct Submission {
     pub id: uuid::Uuid,
     pub form: String,
+    pub sent: Submitted,
+    pub created_at: DateTime<Utc>,
+    pub anonymised_at: Option<DateTime<Utc>>,
+    /// The ticket it opened, by number.
+    pub ticket: Option<i64>,
+}
+
+/// What a requester sent with a form: the answers, under which version of the form and of its
+/// privacy notice, and the service, body and page the request is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submitted {
     pub form_version: i32,
     pub data: Map<String, Value>,
     pub consent_version: Option<String>,
     pub servizio: Option<String>,
     pub ente: Option<String>,
     pub page: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub anonymised_at: Option<DateTime<Utc>>,
-    /// The ticket it opened, by number.
-    pub ticket: Option<i64>,
 }
 
 /// A stored ticket, without its thread.

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use serde_json::{Map, Value};
 
-use super::{OutMail, Submission};
+use super::{OutMail, Submission, Submitted};
 use crate::entity::{membership, outbox, submission, ticket, user};
 use crate::{StoreError, StoreResult, TenantStore};
 
@@ -19,12 +19,7 @@ use crate::{StoreError, StoreResult, TenantStore};
 pub struct NewSubmission {
     pub id: uuid::Uuid,
     pub form: FormId,
-    pub form_version: i32,
-    pub data: Map<String, Value>,
-    pub consent_version: Option<String>,
-    pub servizio: Option<String>,
-    pub ente: Option<String>,
-    pub page: Option<String>,
+    pub sent: Submitted,
     pub at: DateTime<Utc>,
     /// Who on the staff is told (their e-mail addresses are looked up in the transaction).
     pub recipients: Vec<Role>,
@@ -67,12 +62,14 @@ fn record(m: submission::Model, ticket: Option<i64>) -> StoreResult<Submission> 
     Ok(Submission {
         id: m.id,
         form: m.form_id,
-        form_version: m.form_version,
-        data,
-        consent_version: m.consent_version,
-        servizio: m.servizio,
-        ente: m.ente,
-        page: m.page,
+        sent: Submitted {
+            form_version: m.form_version,
+            data,
+            consent_version: m.consent_version,
+            servizio: m.servizio,
+            ente: m.ente,
+            page: m.page,
+        },
         created_at: m.created_at,
         anonymised_at: m.anonymised_at,
         ticket,
@@ -180,12 +177,12 @@ impl TenantStore<'_> {
             id: Set(new.id),
             tenant_id: Set(tenant.clone()),
             form_id: Set(new.form.to_string()),
-            form_version: Set(new.form_version),
-            data: Set(Value::Object(new.data.clone())),
-            consent_version: Set(new.consent_version.clone()),
-            servizio: Set(new.servizio.clone()),
-            ente: Set(new.ente.clone()),
-            page: Set(new.page.clone()),
+            form_version: Set(new.sent.form_version),
+            data: Set(Value::Object(new.sent.data.clone())),
+            consent_version: Set(new.sent.consent_version.clone()),
+            servizio: Set(new.sent.servizio.clone()),
+            ente: Set(new.sent.ente.clone()),
+            page: Set(new.sent.page.clone()),
             created_at: Set(new.at),
             anonymised_at: Set(None),
         }
