@@ -17,6 +17,7 @@
 //! `tenant_id` by hand or reads the wall clock: time comes from the clock the server gives the
 //! store ([`Store::with_clock`]), so tests move it.
 
+mod backup;
 #[cfg(test)]
 mod boundary;
 pub mod changes;

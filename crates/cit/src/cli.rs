@@ -64,6 +64,11 @@ enum Command {
     /// services and offices to refer to). Deterministic; a tenant that has them already is
     /// skipped. Progress on standard error, a JSON summary on standard output.
     SeedBulk(crate::bulk::BulkArgs),
+    /// SQLite: one archive (tar.gz) of a consistent online copy of the database, the media and
+    /// attachments folders, with a manifest of checksums. PostgreSQL: prints the pg_dump recipe.
+    Backup(crate::backup::BackupArgs),
+    /// Check an archive made by `cit backup` and unpack it into a new data directory.
+    Restore(crate::backup::RestoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -370,6 +375,14 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::SeedBulk(args) => {
             init_logging(&settings, "warn");
             crate::bulk::run(&settings, args).await
+        }
+        Command::Backup(args) => {
+            init_logging(&settings, "warn");
+            crate::backup::backup(&settings, args).await
+        }
+        Command::Restore(args) => {
+            init_logging(&settings, "warn");
+            crate::backup::restore(args)
         }
         Command::Tenant(cmd) => {
             init_logging(&settings, "warn");

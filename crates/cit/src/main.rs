@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure (database, I/O), 2 bad usage or invalid input,
 //! 3 not found, 4 already exists or refused by a rule.
 
+mod backup;
 mod bulk;
 mod cli;
 mod demo;
