@@ -393,3 +393,34 @@ async fn another_tenant_cannot_see_or_touch_a_subscription() {
     assert_eq!(app.delete(&ours, Some(&lecce_admin)).await.status, 204);
     assert_eq!(app.get(&ours, Some(&lecce_admin)).await.status, 404);
 }
+
+#[tokio::test]
+async fn two_api_nodes_deliver_each_event_exactly_once() {
+    let receiver = Receiver::start(vec![]).await;
+    let app = spawn_app_with(hooks(10)).await;
+    if !app.db.is_postgres() {
+        // SQLite is one API process per database file: several nodes need PostgreSQL.
+        return;
+    }
+    let node = app.another_node().await;
+    let admin = tenant_with_type(&app, "lecce").await;
+    subscribe(&app, &admin, "lecce", &receiver.url(), &["entry.created"]).await;
+    for i in 0..12 {
+        let res = app
+            .post("/api/v1/t/lecce/entries/tema", Some(&admin), json!({"data": {"title": format!("Voce {i}")}}))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+    until(&app, || receiver.received().len() >= 12).await;
+    // Both workers keep polling a while longer: a second send of any row would show up here.
+    for _ in 0..15 {
+        app.clock.advance(chrono::Duration::milliseconds(150));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let mut ids: Vec<String> = receiver.received().iter().map(|r| r.headers["webhook-id"].clone()).collect();
+    ids.sort();
+    let total = ids.len();
+    ids.dedup();
+    assert_eq!((total, ids.len()), (12, 12), "every event once: {ids:?}");
+    node.handle.stop(true).await;
+}
