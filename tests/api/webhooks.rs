@@ -424,3 +424,27 @@ async fn two_api_nodes_deliver_each_event_exactly_once() {
     assert_eq!((total, ids.len()), (12, 12), "every event once: {ids:?}");
     node.handle.stop(true).await;
 }
+
+#[tokio::test]
+async fn a_scheduled_publication_sends_entry_published() {
+    let receiver = Receiver::start(vec![]).await;
+    let app = spawn_app_with(hooks(10)).await;
+    let admin = tenant_with_type(&app, "lecce").await;
+    subscribe(&app, &admin, "lecce", &receiver.url(), &["entry.published"]).await;
+    let at = cit_core::clock::Clock::now(app.clock.as_ref()) + chrono::Duration::minutes(5);
+    let res = app
+        .post(
+            "/api/v1/t/lecce/entries/tema",
+            Some(&admin),
+            json!({"data": {"title": "Più tardi"}, "publish_at": at.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["status"], "draft");
+    app.clock.set(at + chrono::Duration::seconds(1));
+    assert_eq!(app.tick().await.published.len(), 1);
+    until(&app, || !receiver.received().is_empty()).await;
+    let body: Value = serde_json::from_str(&receiver.received()[0].body).unwrap();
+    assert_eq!(body["type"], "entry.published");
+    assert_eq!(body["data"]["id"], res.body["id"]);
+}
