@@ -87,6 +87,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         // Background work runs only in the tests that ask for it: the outbox worker and the
         // retention job would otherwise add statements to the counts that prove no N+1.
         mail: cit_api::mail::MailSettings { poll_ms: 0, ..Settings::default().mail },
+        webhooks: cit_api::webhooks::WebhookSettings { poll_ms: 0, ..Settings::default().webhooks },
         requests: cit_api::requests::RequestSettings { retention_interval_secs: 0, ..Settings::default().requests },
         // Short leases: a PostgreSQL node writes at full speed a moment after it starts.
         cache: CacheSettings { lease_ms: 300, ..Settings::default().cache },

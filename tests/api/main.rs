@@ -21,3 +21,4 @@ mod requests_mail;
 mod requests_tickets;
 mod search;
 mod tenancy;
+mod webhooks;

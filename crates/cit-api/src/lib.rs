@@ -19,6 +19,7 @@ pub mod security;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod webhooks;
 
 pub use settings::Settings;
 pub use startup::{Application, open_store};

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::graphql::http as graphql;
 use crate::routes::{
-    attachments, auth, content_types, entries, forms, media, members, ops, search, tenants, tickets, tokens,
+    attachments, auth, content_types, entries, forms, media, members, ops, search, tenants, tickets, tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +25,8 @@ use crate::routes::{
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant, tenants::create_user, tenants::profile,
         members::list, members::add, members::change_role, members::remove, members::audit,
         tokens::list, tokens::create, tokens::revoke,
+        webhooks::list, webhooks::create, webhooks::get_one, webhooks::update, webhooks::remove,
+        webhooks::deliveries, webhooks::redeliver,
         content_types::list, content_types::get_one, content_types::versions, content_types::put_one, content_types::delete_one,
         entries::list, entries::get_one, entries::create, entries::update, entries::remove,
         entries::revisions, entries::diff, entries::restore,
@@ -42,6 +44,7 @@ use crate::routes::{
         (name = "tenants", description = "Tenants and users (platform admins)"),
         (name = "members", description = "People of a tenant and their roles"),
         (name = "tokens", description = "API tokens of a tenant"),
+        (name = "webhooks", description = "Webhook subscriptions of a tenant, their deliveries and redelivery"),
         (name = "content", description = "Content types and entries"),
         (name = "media", description = "The media library"),
         (name = "requests", description = "Forms, submissions and assistance tickets"),

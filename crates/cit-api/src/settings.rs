@@ -155,6 +155,8 @@ pub struct Settings {
     pub requests: crate::requests::RequestSettings,
     /// Outgoing e-mail (`CIT_MAIL__…`).
     pub mail: crate::mail::MailSettings,
+    /// Webhook deliveries (`CIT_WEBHOOKS__…`).
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Default for Settings {
@@ -187,6 +189,7 @@ impl Default for Settings {
             },
             requests: crate::requests::RequestSettings::default(),
             mail: crate::mail::MailSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }

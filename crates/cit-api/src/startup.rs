@@ -113,6 +113,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tokens::list)
         .service(tokens::create)
         .service(tokens::revoke)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::get_one)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::deliveries)
+        .service(webhooks::redeliver)
         .service(content_types::list)
         .service(content_types::versions)
         .service(content_types::get_one)
@@ -209,6 +216,7 @@ impl Application {
         let mut background = Vec::new();
         background.extend(crate::mail::worker::spawn(state.clone())?);
         background.extend(crate::requests::retention::spawn(state.clone()));
+        background.extend(crate::webhooks::worker::spawn(state.clone()));
         Ok(Self { port, server, state, scheduler, background })
     }
 

@@ -176,6 +176,8 @@ pub enum Action {
     ReadRequests,
     /// Answer and change tickets (operators, editors, admins).
     AnswerRequests,
+    /// Subscribe targets to the tenant's events, see and redeliver their deliveries (admins).
+    ManageWebhooks,
 }
 
 /// What the permission check needs to know about the tenant.
@@ -239,7 +241,8 @@ pub fn authorize(actor: &Actor, tenant: TenantFacts<'_>, action: Action) -> Resu
                     | Action::ManageSchema
                     | Action::SubmitRequest
                     | Action::ReadRequests
-                    | Action::AnswerRequests => false,
+                    | Action::AnswerRequests
+                    | Action::ManageWebhooks => false,
                 }
         }
         Actor::User { role: None, .. } => action == Action::ReadPublished && tenant.public_read,
@@ -247,9 +250,11 @@ pub fn authorize(actor: &Actor, tenant: TenantFacts<'_>, action: Action) -> Resu
             Action::ReadPublished | Action::ReadReserved => true,
             Action::ReadDrafts | Action::WriteContent => *role >= Role::Author,
             Action::PublishContent => *role >= Role::Editor,
-            Action::ManageMembers | Action::ManageTokens | Action::ViewAudit | Action::ManageSchema => {
-                *role == Role::Admin
-            }
+            Action::ManageMembers
+            | Action::ManageTokens
+            | Action::ViewAudit
+            | Action::ManageSchema
+            | Action::ManageWebhooks => *role == Role::Admin,
             Action::SubmitRequest => true,
             Action::ReadRequests | Action::AnswerRequests => {
                 matches!(role, Role::Operator | Role::Editor | Role::Admin)
@@ -282,6 +287,8 @@ pub enum PlatformAction {
     /// Index the entries of every tenant that have no search document (at start-up): the
     /// server itself only.
     IndexSearch,
+    /// Deliver the webhook events waiting in every tenant's outbox: the server itself only.
+    DeliverWebhooks,
 }
 
 impl PlatformAction {
@@ -294,6 +301,7 @@ impl PlatformAction {
                 | PlatformAction::IndexSearch
                 | PlatformAction::SendMail
                 | PlatformAction::ApplyRetention
+                | PlatformAction::DeliverWebhooks
         )
     }
 }
@@ -363,6 +371,7 @@ mod tests {
             (Action::ManageTokens, [false, false, false, true]),
             (Action::ViewAudit, [false, false, false, true]),
             (Action::ManageSchema, [false, false, false, true]),
+            (Action::ManageWebhooks, [false, false, false, true]),
         ];
         for (action, expected) in matrix {
             for (role, ok) in [Role::Member, Role::Author, Role::Editor, Role::Admin].into_iter().zip(expected) {
@@ -487,6 +496,7 @@ mod tests {
             PlatformAction::ApplyRetention,
             PlatformAction::Authenticate,
             PlatformAction::IndexSearch,
+            PlatformAction::DeliverWebhooks,
         ];
         for action in all_platform {
             let console = authorize_platform(&Actor::Console, action);

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod search;
 pub mod tickets;
 pub mod types;
+pub mod webhooks;
 
 pub use access::{
     Action, Actor, PlatformAccess, PlatformAction, Role, Scope, Scopes, TenantAccess, TenantFacts, authorize,

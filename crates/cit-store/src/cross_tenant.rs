@@ -10,12 +10,14 @@ use chrono::{DateTime, Utc};
 use cit_core::{PlatformAccess, PlatformAction, Role, TenantId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
-use crate::entity::{api_token, audit, content_type, entry, entry_revision, membership};
+use crate::entity::{
+    api_token, audit, content_type, entry, entry_revision, membership, webhook, webhook_attempt, webhook_delivery,
+};
 use crate::{ApiToken, Membership, Store, StoreError, StoreResult};
 
 fn require(access: &PlatformAccess, action: PlatformAction) -> StoreResult<()> {
@@ -239,7 +241,262 @@ impl Store {
             json!({"type": after.type_id}),
         )
         .await?;
+        let events = cit_core::webhooks::WebhookEvent::of_entry_write(Some(from), to);
+        enqueue_webhooks(&txn, &after.tenant_id, now, &events, &crate::content::entries::event_data(&after)).await?;
         txn.commit().await?;
         Ok(true)
+    }
+}
+
+// ---- webhooks (PlatformAction::DeliverWebhooks) ---------------------------------------------
+
+/// Writes the deliveries of `events` for the enabled subscriptions of `tenant` (a change the
+/// platform made, such as a scheduled publication), on the change's transaction.
+async fn enqueue_webhooks(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    now: DateTime<Utc>,
+    events: &[cit_core::webhooks::WebhookEvent],
+    data: &serde_json::Value,
+) -> StoreResult<()> {
+    let subscriptions = webhook::Entity::find()
+        .filter(webhook::Column::TenantId.eq(tenant))
+        .filter(webhook::Column::Enabled.eq(true))
+        .all(conn)
+        .await?;
+    for event in events {
+        let body = crate::scoped::webhooks::event_body(*event, now, data);
+        for s in &subscriptions {
+            let wanted = s.events.as_array().is_some_and(|l| l.iter().any(|e| e.as_str() == Some(event.as_str())));
+            if !wanted {
+                continue;
+            }
+            webhook_delivery::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                tenant_id: Set(tenant.to_owned()),
+                webhook_id: Set(s.id),
+                event: Set(event.as_str().to_owned()),
+                payload: Set(body.clone()),
+                created_at: Set(now),
+                due_at: Set(now),
+                attempts: Set(0),
+                claimed_by: Set(None),
+                claimed_until: Set(None),
+                delivered_at: Set(None),
+                failed_at: Set(None),
+                last_status: Set(None),
+                last_error: Set(None),
+            }
+            .insert(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A delivery claimed for sending, with what the worker needs of its subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDelivery {
+    pub id: uuid::Uuid,
+    pub tenant: String,
+    pub webhook_id: uuid::Uuid,
+    pub event: String,
+    pub payload: String,
+    /// Attempts made before this one.
+    pub attempts: i32,
+    pub url: String,
+    pub secret: String,
+    /// Whether the subscription is still on: a delivery of a subscription turned off is given up.
+    pub enabled: bool,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOutcome {
+    pub at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    /// `None` when the receiver answered 2xx.
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    /// When to try again after a failure; `None` gives up.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Consecutive failed attempts after which the subscription is turned off.
+    pub disable_after: i32,
+}
+
+impl Store {
+    /// Claims up to `limit` due deliveries of any tenant for `node` until `now + lease`. The
+    /// conditional UPDATE is the claim: it matches only while the row is still free, so two
+    /// nodes over one database never send the same delivery at once.
+    pub async fn claim_webhook_deliveries(
+        &self,
+        access: &PlatformAccess,
+        node: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u64,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        require(access, PlatformAction::DeliverWebhooks)?;
+        let free = Condition::any()
+            .add(webhook_delivery::Column::ClaimedUntil.is_null())
+            .add(webhook_delivery::Column::ClaimedUntil.lt(now));
+        let pending = Condition::all()
+            .add(webhook_delivery::Column::DeliveredAt.is_null())
+            .add(webhook_delivery::Column::FailedAt.is_null());
+        let candidates: Vec<uuid::Uuid> = webhook_delivery::Entity::find()
+            .filter(pending.clone())
+            .filter(webhook_delivery::Column::DueAt.lte(now))
+            .filter(free.clone())
+            .order_by_asc(webhook_delivery::Column::DueAt)
+            .select_only()
+            .column(webhook_delivery::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        let mut claimed = Vec::new();
+        for id in candidates {
+            let res = webhook_delivery::Entity::update_many()
+                .col_expr(webhook_delivery::Column::ClaimedBy, Expr::value(node))
+                .col_expr(webhook_delivery::Column::ClaimedUntil, Expr::value(now + lease))
+                .filter(webhook_delivery::Column::Id.eq(id))
+                .filter(pending.clone())
+                .filter(free.clone())
+                .exec(&self.write)
+                .await?;
+            if res.rows_affected != 1 {
+                continue;
+            }
+            let Some(d) = webhook_delivery::Entity::find_by_id(id).one(&self.write).await? else { continue };
+            let hook = webhook::Entity::find_by_id(d.webhook_id)
+                .filter(webhook::Column::TenantId.eq(d.tenant_id.as_str()))
+                .one(&self.write)
+                .await?;
+            let (url, secret, enabled) = match hook {
+                Some(h) => (h.url, h.secret, h.enabled),
+                None => (String::new(), String::new(), false),
+            };
+            claimed.push(DueDelivery {
+                id: d.id,
+                tenant: d.tenant_id,
+                webhook_id: d.webhook_id,
+                event: d.event,
+                payload: d.payload,
+                attempts: d.attempts,
+                url,
+                secret,
+                enabled,
+            });
+        }
+        Ok(claimed)
+    }
+
+    /// Gives up a claimed delivery without an attempt (its subscription was turned off).
+    pub async fn webhook_delivery_dropped(
+        &self,
+        access: &PlatformAccess,
+        id: uuid::Uuid,
+        node: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        require(access, PlatformAction::DeliverWebhooks)?;
+        webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::FailedAt, Expr::value(now))
+            .col_expr(webhook_delivery::Column::LastError, Expr::value(reason))
+            .col_expr(webhook_delivery::Column::ClaimedBy, Expr::value(Option::<String>::None))
+            .col_expr(webhook_delivery::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(webhook_delivery::Column::Id.eq(id))
+            .filter(webhook_delivery::Column::ClaimedBy.eq(node))
+            .exec(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Records one attempt at a delivery `node` holds, in one transaction: the log line, the
+    /// delivery (delivered, due again, or given up), and the subscription's count of consecutive
+    /// failures, turning it off with the reason once the count reaches `disable_after`.
+    /// Whether the subscription was turned off by this attempt.
+    pub async fn webhook_attempted(
+        &self,
+        access: &PlatformAccess,
+        d: &DueDelivery,
+        node: &str,
+        outcome: AttemptOutcome,
+    ) -> StoreResult<bool> {
+        require(access, PlatformAction::DeliverWebhooks)?;
+        let txn = self.write.begin().await?;
+        let ok = outcome.error.is_none();
+        let error = outcome.error.as_ref().map(|e| e.chars().take(1000).collect::<String>());
+        let mut update = webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::Attempts, Expr::col(webhook_delivery::Column::Attempts).add(1))
+            .col_expr(webhook_delivery::Column::LastStatus, Expr::value(outcome.status_code))
+            .col_expr(webhook_delivery::Column::LastError, Expr::value(error.clone()))
+            .col_expr(webhook_delivery::Column::ClaimedBy, Expr::value(Option::<String>::None))
+            .col_expr(webhook_delivery::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(webhook_delivery::Column::Id.eq(d.id))
+            .filter(webhook_delivery::Column::ClaimedBy.eq(node));
+        update = match (ok, outcome.retry_at) {
+            (true, _) => update.col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(outcome.at)),
+            (false, Some(at)) => update.col_expr(webhook_delivery::Column::DueAt, Expr::value(at)),
+            (false, None) => update.col_expr(webhook_delivery::Column::FailedAt, Expr::value(outcome.at)),
+        };
+        if update.exec(&txn).await?.rows_affected != 1 {
+            // The claim ran out and another node (or a redelivery) took the row over.
+            return Ok(false);
+        }
+        webhook_attempt::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            tenant_id: Set(d.tenant.clone()),
+            delivery_id: Set(d.id),
+            attempt: Set(d.attempts + 1),
+            at: Set(outcome.at),
+            status_code: Set(outcome.status_code),
+            error: Set(error.clone()),
+            duration_ms: Set(outcome.duration_ms),
+        }
+        .insert(&txn)
+        .await?;
+        let hook = webhook::Entity::update_many()
+            .filter(webhook::Column::Id.eq(d.webhook_id))
+            .filter(webhook::Column::TenantId.eq(d.tenant.as_str()));
+        let mut disabled = false;
+        if ok {
+            hook.col_expr(webhook::Column::ConsecutiveFailures, Expr::value(0)).exec(&txn).await?;
+        } else {
+            hook.col_expr(webhook::Column::ConsecutiveFailures, Expr::col(webhook::Column::ConsecutiveFailures).add(1))
+                .exec(&txn)
+                .await?;
+            let reason = format!(
+                "turned off after {} consecutive failed attempts; the last: {}",
+                outcome.disable_after,
+                error.unwrap_or_default()
+            );
+            let res = webhook::Entity::update_many()
+                .col_expr(webhook::Column::Enabled, Expr::value(false))
+                .col_expr(webhook::Column::DisabledReason, Expr::value(reason.clone()))
+                .col_expr(webhook::Column::UpdatedAt, Expr::value(outcome.at))
+                .filter(webhook::Column::Id.eq(d.webhook_id))
+                .filter(webhook::Column::TenantId.eq(d.tenant.as_str()))
+                .filter(webhook::Column::Enabled.eq(true))
+                .filter(webhook::Column::ConsecutiveFailures.gte(Ord::max(outcome.disable_after, 1)))
+                .exec(&txn)
+                .await?;
+            if res.rows_affected == 1 {
+                disabled = true;
+                audit(
+                    &txn,
+                    access,
+                    outcome.at,
+                    Some(&d.tenant),
+                    "webhook.disable",
+                    ("webhook", &d.webhook_id.to_string()),
+                    json!({"reason": reason}),
+                )
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(disabled)
     }
 }

@@ -23,6 +23,7 @@ mod boundary;
 pub mod changes;
 pub mod content;
 mod cross_tenant;
+pub use cross_tenant::{AttemptOutcome, DueDelivery};
 mod entity;
 mod media;
 mod migration;
@@ -49,6 +50,7 @@ pub use content::{
 };
 pub use media::{MediaFile, MediaItem};
 pub use records::*;
+pub use scoped::webhooks::{NewWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookPatch};
 pub use scoped::{TenantStore, outbox_queue as outbox, requests};
 
 /// What can go wrong in the store. The API maps each variant to one status in one place.

@@ -3,6 +3,7 @@
 pub mod outbox_queue;
 pub mod requests;
 pub(crate) mod search_index;
+pub mod webhooks;
 
 use cit_core::content::FieldName;
 use cit_core::{Action, ApiTokenId, Email, Role, TenantAccess, TenantId, UserId};
@@ -16,7 +17,8 @@ use serde_json::json;
 
 use crate::entity::{
     api_token, audit, content_type, content_type_version, entry, entry_revision, form, form_version, media, membership,
-    outbox, submission, submission_attachment, ticket, ticket_message, user,
+    outbox, submission, submission_attachment, ticket, ticket_message, user, webhook, webhook_attempt,
+    webhook_delivery,
 };
 use crate::platform::insert_user;
 use crate::{ApiToken, AuditEntry, Backend, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
@@ -63,7 +65,10 @@ tenant_owned! {
         submission_attachment => "submission_attachments",
         ticket => "tickets",
         ticket_message => "ticket_messages",
-        outbox => "outbox";
+        outbox => "outbox",
+        webhook => "webhooks",
+        webhook_delivery => "webhook_deliveries",
+        webhook_attempt => "webhook_attempts";
     tables: "search_documents", "search_fts";
 }
 

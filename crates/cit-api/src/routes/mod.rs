@@ -12,6 +12,7 @@ pub mod search;
 pub mod tenants;
 pub mod tickets;
 pub mod tokens;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,6 +1,7 @@
 //! Entries of one tenant: create, read, update, delete, revisions, translations, lists.
 
 use cit_core::content::{ContentType, FieldName, Validated, slugify};
+use cit_core::webhooks::WebhookEvent;
 use cit_core::{Action, EntryId, Locale};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
@@ -41,6 +42,18 @@ impl<'a> EntryKey<'a> {
             Err(_) => EntryKey::Slug(raw, locale),
         }
     }
+}
+
+/// What a webhook event says about an entry: enough to fetch it, not its content.
+pub(crate) fn event_data(m: &entry::Model) -> Value {
+    json!({
+        "id": m.id,
+        "content_type": m.type_id,
+        "locale": m.locale,
+        "slug": m.slug,
+        "status": m.status,
+        "revision": m.revision,
+    })
 }
 
 impl TenantStore<'_> {
@@ -271,6 +284,7 @@ impl TenantStore<'_> {
             json!({"type": type_id, "status": model.status}),
         )
         .await?;
+        self.enqueue_webhooks(&txn, &WebhookEvent::of_entry_write(None, &model.status), &event_data(&model)).await?;
         txn.commit().await?;
         entry_of(model)
     }
@@ -312,6 +326,7 @@ impl TenantStore<'_> {
         let now = self.store().now();
         let published_at = change.published_at(current.published_at, now);
         let revision = current.revision + 1;
+        let status_before = current.status.clone();
         let mut model = current.into_active_model();
         if let Some(data) = change.data() {
             model.data = Set(Value::Object(data.data.clone()));
@@ -338,6 +353,8 @@ impl TenantStore<'_> {
             json!({"type": ct.id.as_str(), "revision": revision}),
         )
         .await?;
+        let events = WebhookEvent::of_entry_write(Some(&status_before), &updated.status);
+        self.enqueue_webhooks(&txn, &events, &event_data(&updated)).await?;
         txn.commit().await?;
         entry_of(updated)
     }
@@ -357,6 +374,7 @@ impl TenantStore<'_> {
         self.delete::<entry::Entity>().filter(entry::Column::Id.eq(id)).exec(&txn).await?;
         self.audit_on(&txn, "entry.delete", ("entry", &id.to_string()), json!({"type": type_id, "slug": found.slug}))
             .await?;
+        self.enqueue_webhooks(&txn, &[WebhookEvent::EntryDeleted], &event_data(&found)).await?;
         txn.commit().await?;
         Ok(())
     }

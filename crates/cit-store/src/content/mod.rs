@@ -1,6 +1,6 @@
 //! Content: types (versioned), entries with revisions, the list query, and the scheduler.
 
-mod entries;
+pub(crate) mod entries;
 pub mod query;
 mod schedule;
 pub mod search;

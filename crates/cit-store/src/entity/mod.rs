@@ -50,3 +50,6 @@ pub mod tenant;
 pub mod ticket;
 pub mod ticket_message;
 pub mod user;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;

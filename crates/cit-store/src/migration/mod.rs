@@ -12,6 +12,7 @@ mod m20261126_000004_media;
 mod m20261127_000005_search_by_tenant;
 mod m20261201_000006_requests;
 mod m20261201_000007_attachments;
+mod m20261202_000008_webhooks;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_search_by_tenant::Migration),
             Box::new(m20261201_000006_requests::Migration),
             Box::new(m20261201_000007_attachments::Migration),
+            Box::new(m20261202_000008_webhooks::Migration),
         ]
     }
 }
