@@ -4,7 +4,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use super::ddl::{TableDdl, drop_tables, index};
+use super::ddl::{TableDdl, drop_tables, index, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -61,10 +61,7 @@ enum WebhookAttempts {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Webhooks::Table)
-                .col(uuid(Webhooks::Id).primary_key())
-                .tenant_column(Webhooks::Table, Webhooks::TenantId)
+            tenant_table(Webhooks::Table, Webhooks::Id, Webhooks::TenantId)
                 .col(string_len(Webhooks::Url, 2000))
                 .col(string_len(Webhooks::Description, 200))
                 .col(json_binary(Webhooks::Events))
@@ -80,10 +77,7 @@ impl MigrationTrait for Migration {
         m.create_index(index("idx_webhooks_tenant", Webhooks::Table, [Webhooks::TenantId, Webhooks::CreatedAt]))
             .await?;
         m.create_table(
-            Table::create()
-                .table(WebhookDeliveries::Table)
-                .col(uuid(WebhookDeliveries::Id).primary_key())
-                .tenant_column(WebhookDeliveries::Table, WebhookDeliveries::TenantId)
+            tenant_table(WebhookDeliveries::Table, WebhookDeliveries::Id, WebhookDeliveries::TenantId)
                 .col(uuid(WebhookDeliveries::WebhookId))
                 .col(string_len(WebhookDeliveries::Event, 40))
                 .col(text(WebhookDeliveries::Payload))
@@ -96,7 +90,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(WebhookDeliveries::FailedAt))
                 .col(integer_null(WebhookDeliveries::LastStatus))
                 .col(text_null(WebhookDeliveries::LastError))
-                .belongs_to(WebhookDeliveries::Table, WebhookDeliveries::WebhookId, Webhooks::Table, Webhooks::Id)
+                .belongs_to(WebhookDeliveries::WebhookId, Webhooks::Table, Webhooks::Id)
                 .to_owned(),
         )
         .await?;
@@ -113,22 +107,14 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         m.create_table(
-            Table::create()
-                .table(WebhookAttempts::Table)
-                .col(uuid(WebhookAttempts::Id).primary_key())
-                .tenant_column(WebhookAttempts::Table, WebhookAttempts::TenantId)
+            tenant_table(WebhookAttempts::Table, WebhookAttempts::Id, WebhookAttempts::TenantId)
                 .col(uuid(WebhookAttempts::DeliveryId))
                 .col(integer(WebhookAttempts::Attempt))
                 .col(timestamp_with_time_zone(WebhookAttempts::At))
                 .col(integer_null(WebhookAttempts::StatusCode))
                 .col(text_null(WebhookAttempts::Error))
                 .col(big_integer(WebhookAttempts::DurationMs))
-                .belongs_to(
-                    WebhookAttempts::Table,
-                    WebhookAttempts::DeliveryId,
-                    WebhookDeliveries::Table,
-                    WebhookDeliveries::Id,
-                )
+                .belongs_to(WebhookAttempts::DeliveryId, WebhookDeliveries::Table, WebhookDeliveries::Id)
                 .to_owned(),
         )
         .await?;
