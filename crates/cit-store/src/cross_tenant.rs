@@ -264,32 +264,9 @@ async fn enqueue_webhooks(
         .filter(webhook::Column::Enabled.eq(true))
         .all(conn)
         .await?;
-    for event in events {
-        let body = crate::scoped::webhooks::event_body(*event, now, data);
-        for s in &subscriptions {
-            let wanted = s.events.as_array().is_some_and(|l| l.iter().any(|e| e.as_str() == Some(event.as_str())));
-            if !wanted {
-                continue;
-            }
-            webhook_delivery::ActiveModel {
-                id: Set(uuid::Uuid::now_v7()),
-                tenant_id: Set(tenant.to_owned()),
-                webhook_id: Set(s.id),
-                event: Set(event.as_str().to_owned()),
-                payload: Set(body.clone()),
-                created_at: Set(now),
-                due_at: Set(now),
-                attempts: Set(0),
-                claimed_by: Set(None),
-                claimed_until: Set(None),
-                delivered_at: Set(None),
-                failed_at: Set(None),
-                last_status: Set(None),
-                last_error: Set(None),
-            }
-            .insert(conn)
-            .await?;
-        }
+    for mut row in crate::scoped::webhooks::deliveries(&subscriptions, events, data, now)? {
+        row.tenant_id = Set(tenant.to_owned());
+        row.insert(conn).await?;
     }
     Ok(())
 }

@@ -87,6 +87,43 @@ fn events_of(value: &Value) -> StoreResult<Vec<WebhookEvent>> {
         .collect()
 }
 
+/// The delivery rows that `events` set off for `subscriptions` (the enabled ones of one tenant),
+/// due `now`: one per event and subscription that asked for it. The caller inserts them with
+/// their tenant (the scoped layer, or the scheduler's flip in `cross_tenant`).
+pub(crate) fn deliveries(
+    subscriptions: &[webhook::Model],
+    events: &[WebhookEvent],
+    data: &Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<webhook_delivery::ActiveModel>> {
+    let mut rows = Vec::new();
+    for event in events {
+        let body = event_body(*event, now, data);
+        for s in subscriptions {
+            if !events_of(&s.events)?.contains(event) {
+                continue;
+            }
+            rows.push(webhook_delivery::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                webhook_id: Set(s.id),
+                event: Set(event.as_str().to_owned()),
+                payload: Set(body.clone()),
+                created_at: Set(now),
+                due_at: Set(now),
+                attempts: Set(0),
+                claimed_by: Set(None),
+                claimed_until: Set(None),
+                delivered_at: Set(None),
+                failed_at: Set(None),
+                last_status: Set(None),
+                last_error: Set(None),
+                ..Default::default()
+            });
+        }
+    }
+    Ok(rows)
+}
+
 fn events_value(events: &[WebhookEvent]) -> Value {
     Value::Array(events.iter().map(|e| Value::String(e.as_str().to_owned())).collect())
 }
@@ -348,31 +385,8 @@ impl TenantStore<'_> {
         if subscriptions.is_empty() {
             return Ok(());
         }
-        let now = self.store().now();
-        for event in events {
-            let body = event_body(*event, now, data);
-            for s in &subscriptions {
-                if !events_of(&s.events)?.contains(event) {
-                    continue;
-                }
-                let row = webhook_delivery::ActiveModel {
-                    id: Set(uuid::Uuid::now_v7()),
-                    webhook_id: Set(s.id),
-                    event: Set(event.as_str().to_owned()),
-                    payload: Set(body.clone()),
-                    created_at: Set(now),
-                    due_at: Set(now),
-                    attempts: Set(0),
-                    claimed_by: Set(None),
-                    claimed_until: Set(None),
-                    delivered_at: Set(None),
-                    failed_at: Set(None),
-                    last_status: Set(None),
-                    last_error: Set(None),
-                    ..Default::default()
-                };
-                self.insert(conn, row).await?;
-            }
+        for row in deliveries(&subscriptions, events, data, self.store().now())? {
+            self.insert(conn, row).await?;
         }
         Ok(())
     }
