@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::{Backend, Store, StoreError, StoreResult};
 
@@ -19,8 +19,11 @@ impl Store {
             context: format!("cannot write the copy to {}", dest.display()),
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path is not UTF-8"),
         })?;
-        let literal = dest.replace('\'', "''");
-        self.read.execute_unprepared(&format!("VACUUM INTO '{literal}'")).await?;
+        // The file name is bound as a value (SQLite takes any expression after INTO), never
+        // written into the SQL.
+        self.read
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [dest.into()]))
+            .await?;
         Ok(())
     }
 }
