@@ -25,7 +25,7 @@ pub struct Cli {
 impl Cli {
     /// The commands that keep running and serve requests (as opposed to one-off commands).
     pub fn is_server(&self) -> bool {
-        matches!(self.command, Command::Serve | Command::Demo | Command::Site)
+        matches!(self.command, Command::Serve | Command::Demo | Command::Site | Command::Desk)
     }
 }
 
@@ -38,6 +38,9 @@ enum Command {
     Demo,
     /// Run the partner sites against an API (CIT_SITE_API_URL, CIT_THEMES_DIR, CIT_SITE_LISTEN).
     Site,
+    /// Run the desk, the web app of editors, operators and administrators, against an API
+    /// (CIT_DESK_API_URL, CIT_DESK_LISTEN, default 127.0.0.1:8082).
+    Desk,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage tenants.
@@ -320,6 +323,10 @@ pub async fn run(cli: Cli) -> CliResult {
             init_logging(&settings, "info");
             site().await
         }
+        Command::Desk => {
+            init_logging(&settings, "info");
+            desk().await
+        }
         Command::Schema(SchemaCmd::Check { files }) => {
             let types = crate::schema::load(&files)?;
             let forms = crate::schema::load_forms(&files)?;
@@ -411,6 +418,20 @@ async fn site() -> CliResult {
     for tenant in app.tenants() {
         println!("  {tenant:<9} {base}/{tenant}/");
     }
+    app.run_until_stopped().await.map_err(|e| Failure::Other(e.into()))?;
+    Ok(())
+}
+
+/// `cit desk`: the desk, reading and writing through the API at CIT_DESK_API_URL.
+async fn desk() -> CliResult {
+    let settings =
+        cit_desk::DeskSettings::from_env().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    let listen = settings.listen.clone();
+    let api = settings.api_url.clone();
+    let app = cit_desk::DeskApp::build(settings).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let base = format!("http://{}", with_port(&listen, app.port()));
+    tracing::info!(api = %api, "cit desk listening on {base}/");
+    println!("  desk:     {base}/");
     app.run_until_stopped().await.map_err(|e| Failure::Other(e.into()))?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `cit demo`: the API on the embedded default with the five CIT partners of the seed report
-//! provisioned, their sites (cit-site, on CIT_SITE_LISTEN), and a platform admin whose
+//! provisioned, their sites (cit-site, on CIT_SITE_LISTEN), the desk (cit-desk, on
+//! CIT_DESK_LISTEN), and a platform admin whose
 //! credentials are printed. Running it again keeps the
 //! data and adds nothing twice.
 
@@ -56,6 +57,24 @@ pub async fn run(mut settings: Settings) -> CliResult {
             None
         }
     };
+    // The desk, a client of this API too; its preview links point to the demo's sites.
+    let mut desk_settings =
+        cit_desk::DeskSettings::from_env().map_err(|e| Failure::Usage(format!("invalid configuration: {e}")))?;
+    desk_settings.api_url = base.clone();
+    if std::env::var_os("CIT_DESK_SITE_URL").is_none()
+        && let Some(site) = &site
+    {
+        desk_settings.site_url = format!("http://{}/{{tenant}}", crate::cli::with_port(&site_listen, site.port()));
+    }
+    let desk_listen = desk_settings.listen.clone();
+    let desk = match cit_desk::DeskApp::build(desk_settings) {
+        Ok(desk) => Some(desk),
+        Err(e) => {
+            eprintln!("warning: the desk is not running: {e} (set CIT_DESK_LISTEN to another address)");
+            None
+        }
+    };
+    let desk_base = desk.as_ref().map(|d| format!("http://{}", crate::cli::with_port(&desk_listen, d.port())));
     let site_base = site.as_ref().map(|s| format!("http://{}", crate::cli::with_port(&site_listen, s.port())));
     let site_tenants = site.as_ref().map(cit_site::SiteApp::tenants).unwrap_or_default();
     println!();
@@ -72,6 +91,9 @@ pub async fn run(mut settings: Settings) -> CliResult {
             println!("            {site_base}/{tenant}/");
         }
     }
+    if let Some(desk_base) = &desk_base {
+        println!("  desk:     {desk_base}/   (sign in as the admin above)");
+    }
     println!("Press Ctrl-C to stop.");
     println!();
     let sites = async {
@@ -80,9 +102,16 @@ pub async fn run(mut settings: Settings) -> CliResult {
             None => Ok(()),
         }
     };
-    let (api, sites) = tokio::join!(app.run_until_stopped(), sites);
+    let desk = async {
+        match desk {
+            Some(desk) => desk.run_until_stopped().await,
+            None => Ok(()),
+        }
+    };
+    let (api, sites, desk) = tokio::join!(app.run_until_stopped(), sites, desk);
     api.map_err(|e| Failure::Other(e.into()))?;
     sites.map_err(|e| Failure::Other(e.into()))?;
+    desk.map_err(|e| Failure::Other(e.into()))?;
     Ok(())
 }
 
