@@ -1,0 +1,83 @@
+// Helpers of the desk's browser tests: start `cit demo` (API, sites and desk on free ports, a
+// fresh data directory), make users of each role through the API, sign in with Chromium, and
+// check a page with axe-core (WCAG 2.1 A and AA).
+import assert from 'node:assert/strict';
+import { AxeBuilder } from '@axe-core/playwright';
+import { WCAG, api, citStart, launchBrowser, stop, tempDir } from './helpers.mjs';
+
+export const ADMIN = { email: 'admin@cit.example', password: 'demo-cit-2026' };
+
+/**
+ * Starts `cit demo` on free ports with its own data directory. Resolves with
+ * `{ demo, apiBase, siteBase, deskBase, adminToken, dataDir, stop() }`.
+ */
+export async function startDemo(extraEnv = {}) {
+  const dataDir = tempDir('cit-desk-');
+  const demo = await citStart(
+    ['demo'],
+    {
+      CIT_DATA_DIR: dataDir,
+      CIT_LISTEN: '127.0.0.1:0',
+      CIT_SITE_LISTEN: '127.0.0.1:0',
+      CIT_DESK_LISTEN: '127.0.0.1:0',
+      CIT_ADMIN_EMAIL: ADMIN.email,
+      CIT_ADMIN_PASSWORD: ADMIN.password,
+      CIT_LOG: 'warn,cit_desk=info',
+      ...extraEnv,
+    },
+    [/API:\s+(http:\/\/\S+)\/api\/v1\//, /sites:\s+(http:\/\/\S+?)\/?\s/, /desk:\s+(http:\/\/\S+?)\/\s/],
+  );
+  const [apiBase, siteBase, deskBase] = demo.matches.map((m) => m[1]);
+  const login = await api(apiBase, 'POST', '/api/v1/auth/login', { body: ADMIN });
+  assert.equal(login.status, 200, login.text);
+  return {
+    demo,
+    apiBase,
+    siteBase,
+    deskBase,
+    dataDir,
+    adminToken: login.json.access_token,
+    stop: () => stop(demo.child),
+  };
+}
+
+let userCount = 0;
+
+/**
+ * A new user with `role` in `tenant` (added by the platform admin through the API).
+ * Resolves with `{ email, password, name, id }`.
+ */
+export async function makeUser(env, tenant, role, name) {
+  userCount += 1;
+  const email = `${role}${userCount}-${Date.now()}@${tenant}.example`;
+  const password = `Password-${role}-${userCount}!`;
+  const display = name || `Utente ${role} ${userCount}`;
+  const r = await api(env.apiBase, 'POST', `/api/v1/t/${tenant}/members`, {
+    token: env.adminToken,
+    body: { email, name: display, password, role },
+  });
+  assert.ok(r.status === 200 || r.status === 201, `add member: ${r.status} ${r.text}`);
+  return { email, password, name: display, id: r.json && r.json.user_id };
+}
+
+/** A new browser page signed in to the desk as `user`; resolves with `{ context, page }`. */
+export async function signIn(browser, env, user, { width = 1280, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'it-IT' });
+  const page = await context.newPage();
+  await page.goto(`${env.deskBase}/login`);
+  await page.fill('#email', user.email);
+  await page.fill('#password', user.password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  assert.doesNotMatch(page.url(), /\/login/, `signing in as ${user.email} failed`);
+  return { context, page };
+}
+
+/** Fails on any axe-core violation of WCAG 2.1 A and AA on the page as it is now. */
+export async function assertAccessible(page, where) {
+  const result = await new AxeBuilder({ page }).withTags(WCAG).analyze();
+  const violations = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  assert.deepEqual(violations, [], `${where}: axe violations`);
+  return result.passes.length;
+}
+
+export { api, launchBrowser, stop };
