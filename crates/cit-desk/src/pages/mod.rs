@@ -308,10 +308,24 @@ impl FromRequest for InTenant {
     }
 }
 
-/// A form post (`application/x-www-form-urlencoded`) of a signed-in user, accepted only with
-/// the session's CSRF token in its `csrf` field. Repeated names (checkboxes, lists) are kept.
+/// A form post of a signed-in user (`application/x-www-form-urlencoded`, or
+/// `multipart/form-data` for forms with files), accepted only with the session's CSRF token in
+/// its `csrf` field. Repeated names (checkboxes, lists) are kept in order; files are kept in
+/// memory up to the desk's upload limit and passed on to the API.
 pub struct Posted {
     pub pairs: Vec<(String, String)>,
+    pub files: Vec<UploadedFile>,
+}
+
+/// A file of a multipart post (a part with a file name). An empty file input sends a part with
+/// an empty name and no bytes: those are left out.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    /// The form field's name.
+    pub field: String,
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 impl Posted {
@@ -334,10 +348,55 @@ impl Posted {
     pub fn pressed(&self, name: &str, value: &str) -> bool {
         self.all(name).contains(&value)
     }
+
+    /// The file sent in the field `name`, if one was chosen.
+    pub fn file(&self, name: &str) -> Option<&UploadedFile> {
+        self.files.iter().find(|f| f.field == name)
+    }
 }
 
-/// Largest form post the desk reads (the editor of a long page is the largest).
+/// Largest urlencoded form post the desk reads (the editor of a long page is the largest).
 pub const MAX_FORM: usize = 2 * 1024 * 1024;
+
+/// Largest text part of a multipart post.
+const MAX_TEXT_PART: usize = 256 * 1024;
+
+enum Encoding {
+    Urlencoded,
+    Multipart,
+    Other,
+}
+
+async fn read_multipart(mut form: actix_multipart::Multipart, max_bytes: usize) -> Result<Posted, DeskError> {
+    use futures_util::StreamExt;
+    let too_big = || DeskError::BadRequest(format!("Il modulo supera il limite di {} MB.", max_bytes / (1024 * 1024)));
+    let mut posted = Posted { pairs: Vec::new(), files: Vec::new() };
+    let mut total = 0usize;
+    while let Some(part) = form.next().await {
+        let mut part = part.map_err(|_| DeskError::BadRequest("Il modulo non è leggibile.".into()))?;
+        let name = part.content_disposition().and_then(|d| d.get_name()).unwrap_or_default().to_owned();
+        let filename = part.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
+        let content_type = part.content_type().map(|m| m.essence_str().to_owned());
+        let limit = if filename.is_some() { max_bytes } else { MAX_TEXT_PART };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|_| too_big())?;
+            total += chunk.len();
+            if bytes.len() + chunk.len() > limit || total > max_bytes + MAX_FORM {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match filename {
+            Some(filename) if !filename.is_empty() || !bytes.is_empty() => {
+                posted.files.push(UploadedFile { field: name, filename, content_type, bytes })
+            }
+            Some(_) => {}
+            None => posted.pairs.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+    Ok(posted)
+}
 
 impl FromRequest for Posted {
     type Error = DeskError;
@@ -345,24 +404,38 @@ impl FromRequest for Posted {
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let signed = Signed::from_request_sync(req);
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|c| c.to_str().ok())
-            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-        let body = web::Bytes::from_request(req, payload);
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|c| c.to_str().ok()).unwrap_or_default();
+        let encoding = if ct.starts_with("application/x-www-form-urlencoded") {
+            Encoding::Urlencoded
+        } else if ct.starts_with("multipart/form-data") {
+            Encoding::Multipart
+        } else {
+            Encoding::Other
+        };
+        let max_upload = signed.as_ref().map(|s| s.desk.settings.max_upload_bytes).unwrap_or(MAX_FORM);
+        let body = match encoding {
+            Encoding::Urlencoded => Some(web::Bytes::from_request(req, payload)),
+            _ => None,
+        };
+        let multipart = match encoding {
+            Encoding::Multipart => Some(actix_multipart::Multipart::new(req.headers(), payload.take())),
+            _ => None,
+        };
         Box::pin(async move {
             let signed = signed?;
-            if !is_form {
-                return Err(DeskError::BadRequest("Il modulo non è stato inviato come modulo HTML.".into()));
-            }
-            let body = body.await.map_err(|_| DeskError::BadRequest("Il modulo è troppo grande.".into()))?;
-            if body.len() > MAX_FORM {
-                return Err(DeskError::BadRequest("Il modulo è troppo grande.".into()));
-            }
-            let pairs: Vec<(String, String)> =
-                url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-            let posted = Posted { pairs };
+            let posted = match (encoding, body, multipart) {
+                (Encoding::Urlencoded, Some(body), _) => {
+                    let body = body.await.map_err(|_| DeskError::BadRequest("Il modulo è troppo grande.".into()))?;
+                    if body.len() > MAX_FORM {
+                        return Err(DeskError::BadRequest("Il modulo è troppo grande.".into()));
+                    }
+                    let pairs =
+                        url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+                    Posted { pairs, files: Vec::new() }
+                }
+                (Encoding::Multipart, _, Some(form)) => read_multipart(form, max_upload).await?,
+                _ => return Err(DeskError::BadRequest("Il modulo non è stato inviato come modulo HTML.".into())),
+            };
             if !signed.session.csrf_ok(posted.get("csrf")) {
                 return Err(DeskError::Csrf);
             }
