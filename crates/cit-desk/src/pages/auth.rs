@@ -172,8 +172,15 @@ async fn home(signed: Signed) -> DeskResult {
     if me.memberships.len() == 1 && !me.platform_admin {
         return Ok(see_other(&format!("/t/{}/", me.memberships[0].tenant)));
     }
+    // A platform admin may work in every tenant: list them all.
+    let all_tenants: Vec<String> = if me.platform_admin {
+        let list: crate::model::List<serde_json::Value> = signed.get("api/v1/tenants", &[]).await?;
+        list.data.iter().filter_map(|t| t.get("id").and_then(|v| v.as_str()).map(str::to_owned)).collect()
+    } else {
+        Vec::new()
+    };
     let page = signed.page("Scegli l'ente");
-    Ok(page.render("auth/choose.html", context! {}))
+    Ok(page.render("auth/choose.html", context! { all_tenants => all_tenants }))
 }
 
 #[derive(Deserialize)]
