@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Median time for the desk to render its two busiest pages (issue #15): the entry list of a
-content type and the editor of one entry, as a signed-in editor sees them.
+"""Median time for the desk to render its busiest pages (issue #15): the dashboard, the entry
+list of a content type and the editor of one entry, as a signed-in editor sees them.
 
     bench/desk.py [--bin target/release/cit] [--requests 200] [--type notizia] [--tenant lecce]
 
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,6 +58,15 @@ def start_demo(binary):
         proc.kill()
         sys.exit("bench/desk.py: cit demo did not print the API and desk addresses")
     return proc, api, desk
+
+
+def answers(opener, url):
+    try:
+        with opener.open(url) as resp:
+            resp.read()
+            return resp.status == 200
+    except urllib.error.HTTPError:
+        return False
 
 
 def timed(opener, url, n):
@@ -107,14 +117,20 @@ def main():
         api_opener.addheaders = [("Authorization", f"Bearer {token}")]
         with api_opener.open(list_api) as resp:
             first = json.load(resp)["data"][0]["id"]
-        for _ in range(10):  # warm-up
-            opener.open(f"{desk}/t/{args.tenant}/contenuti/{args.type}").read()
-        result = {
-            "binary": os.path.relpath(args.bin, ROOT),
-            "desk_entry_list": timed(opener, f"{desk}/t/{args.tenant}/contenuti/{args.type}", args.requests),
-            "desk_editor": timed(opener, f"{desk}/t/{args.tenant}/contenuti/{args.type}/{first}", args.requests),
-            "api_list_same_query": timed(api_opener, list_api, args.requests),
+        pages = {
+            "desk_dashboard": f"{desk}/t/{args.tenant}/",
+            "desk_entry_list": f"{desk}/t/{args.tenant}/contenuti/{args.type}",
+            "desk_editor": f"{desk}/t/{args.tenant}/contenuti/{args.type}/{first}",
         }
+        result = {"binary": os.path.relpath(args.bin, ROOT)}
+        for name, url in pages.items():
+            if not answers(opener, url):
+                result[name] = "not built yet (the page does not answer 200)"
+                continue
+            for _ in range(10):  # warm-up
+                answers(opener, url)
+            result[name] = timed(opener, url, args.requests)
+        result["api_list_same_query"] = timed(api_opener, list_api, args.requests)
         print(json.dumps(result, indent=2))
     finally:
         proc.terminate()
