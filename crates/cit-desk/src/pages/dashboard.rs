@@ -53,8 +53,7 @@ async fn dashboard(t: InTenant) -> DeskResult {
             let item = |e: &Entry| Item {
                 title: ct.title_of(e),
                 type_label: ct.singular().to_owned(),
-                // The content pages come next; until then no link (never a dead one).
-                href: None,
+                href: Some(t.link(&format!("contenuti/{}/{}", ct.api_id, e.id))),
                 status: e.shown_status().to_owned(),
                 updated_at: e.updated_at.clone(),
                 publish_at: e.publish_at.clone(),
