@@ -2,8 +2,12 @@
 // with axe: an editor opens the content types, the news list, searches it, filters it by status
 // and pages through it with the API's cursor, then opens an entry and reads its fields with the
 // rich text as the API renders it; a member without writing rights and another tenant's entry
-// are refused. Every page seen has no axe violation.
+// are refused. Every page seen has no axe violation. Screenshots of the dashboard, the list and
+// an entry go to docs/screenshots/desk-*.png.
 import { test, before, after } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SCREENSHOTS } from './helpers.mjs';
 import assert from 'node:assert/strict';
 import { launchBrowser, startDemo, makeUser, signIn, assertAccessible, api } from './desk.mjs';
 
@@ -38,6 +42,11 @@ test('an editor lists, searches, filters and pages through the news, then reads 
   await Promise.all([page.waitForNavigation(), page.click('a[href="/t/lecce/contenuti/notizia"]')]);
   assert.equal(await page.textContent('h1'), 'Notizie');
   await assertAccessible(page, 'news list');
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.goto(`${env.deskBase}/t/lecce/`);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'desk-dashboard.png'), fullPage: true });
+  await page.goBack();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'desk-entry-list.png'), fullPage: true });
 
   // Search: only the drafts with that word, 20 on the first page, then the 2 left.
   await page.fill('#f-q', 'girasole');
@@ -67,6 +76,7 @@ test('an editor lists, searches, filters and pages through the news, then reads 
   assert.match(await page.textContent('.desk-fields'), /Titolo/);
   assert.match(await page.textContent('main'), /Pubblicato/);
   await assertAccessible(page, 'entry page');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'desk-entry.png'), fullPage: true });
   await context.close();
 });
 
