@@ -21,10 +21,20 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.add_filter("datetime", datetime);
     env.add_filter("date", date);
     env.add_filter("bytes", bytes);
+    env.add_filter("field_anchor", |f: &str| field_anchor(f).to_owned());
+    env.add_filter("field_label", |f: &str| f.strip_prefix("data.").unwrap_or(f).to_owned());
     env.add_filter("role_label", |r: &str| role_label(r).to_owned());
     env.add_filter("status_label", |s: &str| status_label(s).to_owned());
     env
 });
+
+/// The form field an error path of the API points at: `data.tags[2]` and `data.place.lat` are
+/// the fields `tags` and `place`.
+pub fn field_anchor(path: &str) -> &str {
+    let path = path.strip_prefix("data.").unwrap_or(path);
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    &path[..end]
+}
 
 /// The Italian name of a membership role.
 pub fn role_label(role: &str) -> &'static str {
@@ -124,5 +134,8 @@ mod tests {
         assert_eq!(datetime(Some("2026-12-05T10:30:00Z".into())), "05/12/2026 10:30");
         assert_eq!(date(Some("2026-12-05".into())), "05/12/2026");
         assert_eq!(bytes(Some(2048)), "2.0 KB");
+        assert_eq!(field_anchor("data.tags[2]"), "tags");
+        assert_eq!(field_anchor("data.place.lat"), "place");
+        assert_eq!(field_anchor("slug"), "slug");
     }
 }

@@ -1,6 +1,6 @@
 //! Content: the tenant's content types, the entries of a type (search, status filter, sort,
 //! paging through the API's cursor) and an entry's page (its fields as the API reads them out,
-//! rich text as the API renders and sanitises it). The editor comes next.
+//! rich text as the API renders and sanitises it). The editor is in [`super::editor`].
 
 use actix_web::web;
 use minijinja::context;
@@ -136,6 +136,8 @@ async fn entries(t: InTenant, path: web::Path<(String, String)>, q: web::Query<L
             first => first,
             searchable => title_field.is_some(),
             plural => ct.plural(),
+            singular => ct.singular(),
+            new_href => t.link(&format!("contenuti/{}/nuovo", enc(&type_id))),
         },
     ))
 }
@@ -196,6 +198,7 @@ async fn entry(t: InTenant, path: web::Path<(String, String, String)>) -> DeskRe
             status => e.shown_status(),
             fields => val(&fields),
             singular => ct.singular(),
+            edit_href => t.link(&format!("contenuti/{}/{}/modifica", enc(&type_id), enc(&id))),
         },
     ))
 }

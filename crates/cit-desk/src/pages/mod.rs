@@ -26,6 +26,7 @@ pub mod admin;
 pub mod auth;
 pub mod content;
 pub mod dashboard;
+pub mod editor;
 pub mod media;
 pub mod requests;
 
@@ -33,6 +34,7 @@ pub mod requests;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     dashboard::configure(cfg);
+    editor::configure(cfg);
     content::configure(cfg);
     media::configure(cfg);
     requests::configure(cfg);
