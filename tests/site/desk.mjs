@@ -2,8 +2,33 @@
 // fresh data directory), make users of each role through the API, sign in with Chromium, and
 // check a page with axe-core (WCAG 2.1 A and AA).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { AxeBuilder } from '@axe-core/playwright';
 import { WCAG, api, citStart, launchBrowser, stop, tempDir } from './helpers.mjs';
+
+/**
+ * With CIT_TEST_DATABASE_URL (a PostgreSQL server URL), a fresh database on that server for one
+ * demo, and a function that drops it; without, `null` (the demo uses its embedded SQLite).
+ */
+function freshPostgres() {
+  const admin = process.env.CIT_TEST_DATABASE_URL;
+  if (!admin) return null;
+  const name = `cit_desk_${process.pid}_${Date.now()}`;
+  execFileSync('psql', [admin, '-qc', `CREATE DATABASE ${name}`], { stdio: 'pipe' });
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => {
+      try {
+        execFileSync('psql', [admin, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: 'pipe' });
+      } catch {
+        // A database left behind is harmless: its name is unique.
+      }
+    },
+  };
+}
 
 export const ADMIN = { email: 'admin@cit.example', password: 'demo-cit-2026' };
 
@@ -13,6 +38,8 @@ export const ADMIN = { email: 'admin@cit.example', password: 'demo-cit-2026' };
  */
 export async function startDemo(extraEnv = {}) {
   const dataDir = tempDir('cit-desk-');
+  const pg = freshPostgres();
+  const dbEnv = pg ? { CIT_DATABASE_URL: pg.url } : {};
   const demo = await citStart(
     ['demo'],
     {
@@ -23,6 +50,7 @@ export async function startDemo(extraEnv = {}) {
       CIT_ADMIN_EMAIL: ADMIN.email,
       CIT_ADMIN_PASSWORD: ADMIN.password,
       CIT_LOG: 'warn,cit_desk=info',
+      ...dbEnv,
       ...extraEnv,
     },
     [/API:\s+(http:\/\/\S+)\/api\/v1\//, /sites:\s+(http:\/\/\S+?)\/?\s/, /desk:\s+(http:\/\/\S+?)\/\s/],
@@ -37,7 +65,11 @@ export async function startDemo(extraEnv = {}) {
     deskBase,
     dataDir,
     adminToken: login.json.access_token,
-    stop: () => stop(demo.child),
+    database: pg ? 'postgres' : 'sqlite',
+    stop: async () => {
+      await stop(demo.child);
+      if (pg) pg.drop();
+    },
   };
 }
 
@@ -81,3 +113,37 @@ export async function assertAccessible(page, where) {
 }
 
 export { api, launchBrowser, stop };
+
+/** A valid PNG of `width` × `height` pixels of one colour (for uploads). */
+export function tinyPng(width = 4, height = 3, rgb = [0, 102, 204]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())]);
+  const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', pixels),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

@@ -154,7 +154,7 @@ struct Shown {
 }
 
 /// A value as text: strings as they are, lists joined, the rest as JSON.
-fn as_text(v: &Value) -> String {
+pub(super) fn as_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Bool(true) => "sì".into(),
@@ -165,11 +165,47 @@ fn as_text(v: &Value) -> String {
     }
 }
 
+/// Where the partner site shows a published entry of `type_id` (the pages without a list of their own, such as `pagina`, have none).
+fn site_section(type_id: &str) -> Option<&'static str> {
+    Some(match type_id {
+        "notizia" => "notizie",
+        "servizio" => "servizi",
+        "evento" => "eventi",
+        "progetto" => "progetti",
+        "ente" => "community",
+        "documento" => "documenti",
+        "pillola" => "formazione",
+        "argomento" => "argomenti",
+        "luogo" => "dove-siamo",
+        _ => return None,
+    })
+}
+
+/// `GET /api/v1/t/{tenant}`: what the desk needs of the tenant.
+#[derive(Debug, Deserialize)]
+struct TenantProfile {
+    #[serde(default)]
+    locales: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TranslationLink {
+    locale: String,
+    href: String,
+}
+
 async fn entry(t: InTenant, path: web::Path<(String, String, String)>) -> DeskResult {
     t.require(t.rights.write)?;
     let (_, type_id, id) = path.into_inner();
-    let ct: ContentType = t.get(&t.api(&format!("content-types/{}", enc(&type_id))), &[]).await?;
-    let e: Entry = t.get(&t.api(&format!("entries/{}/{}", enc(&type_id), enc(&id))), &[("status", "any")]).await?;
+    let ct_path = t.api(&format!("content-types/{}", enc(&type_id)));
+    let entry_path = t.api(&format!("entries/{}/{}", enc(&type_id), enc(&id)));
+    let tenant_path = t.api("");
+    let (ct, e, profile) = tokio::join!(
+        t.get::<ContentType>(&ct_path, &[]),
+        t.get::<Entry>(&entry_path, &[("status", "any")]),
+        t.get::<TenantProfile>(&tenant_path, &[]),
+    );
+    let (ct, e) = (ct?, e?);
     let html = e.html.clone().unwrap_or_default();
     let fields: Vec<Shown> = ct
         .definition
@@ -186,11 +222,37 @@ async fn entry(t: InTenant, path: web::Path<(String, String, String)>) -> DeskRe
             }
         })
         .collect();
+    // Translations: those there are, and the tenant's other locales to translate into.
+    let base = t.link(&format!("contenuti/{}", enc(&type_id)));
+    let translations: Vec<TranslationLink> = e
+        .translations
+        .iter()
+        .filter_map(|tr| {
+            let id = tr.get("id")?.as_str()?;
+            let locale = tr.get("locale")?.as_str()?;
+            (id != e.id).then(|| TranslationLink { locale: locale.to_owned(), href: format!("{base}/{}", enc(id)) })
+        })
+        .collect();
+    let missing: Vec<TranslationLink> = profile
+        .map(|p| p.locales)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| *l != e.locale && !translations.iter().any(|tr| tr.locale == *l))
+        .map(|l| TranslationLink {
+            href: format!("{base}/nuovo?traduzione_di={}&lingua={}", enc(&e.id), enc(&l)),
+            locale: l,
+        })
+        .collect();
+    let on_site = match (e.status.as_str(), site_section(&type_id)) {
+        ("published", Some(section)) => Some(format!("{}/{section}/{}", t.site(), enc(&e.slug))),
+        _ => None,
+    };
     let title = ct.title_of(&e);
     let page = t
         .page(title.clone(), "contenuti")
         .crumb("Contenuti", Some(t.link("contenuti")))
-        .crumb(ct.plural().to_owned(), Some(t.link(&format!("contenuti/{}", enc(&type_id)))));
+        .crumb(ct.plural().to_owned(), Some(base.clone()));
+    let here = format!("{base}/{}", enc(&id));
     Ok(page.render(
         "content/entry.html",
         context! {
@@ -198,7 +260,12 @@ async fn entry(t: InTenant, path: web::Path<(String, String, String)>) -> DeskRe
             status => e.shown_status(),
             fields => val(&fields),
             singular => ct.singular(),
-            edit_href => t.link(&format!("contenuti/{}/{}/modifica", enc(&type_id), enc(&id))),
+            edit_href => format!("{here}/modifica"),
+            revisions_href => format!("{here}/revisioni"),
+            status_action => format!("{here}/stato"),
+            on_site => on_site,
+            translations => val(&translations),
+            missing => val(&missing),
         },
     ))
 }

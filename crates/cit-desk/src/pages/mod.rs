@@ -27,6 +27,7 @@ pub mod auth;
 pub mod content;
 pub mod dashboard;
 pub mod editor;
+pub mod history;
 pub mod media;
 pub mod requests;
 
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     dashboard::configure(cfg);
     editor::configure(cfg);
+    history::configure(cfg);
     content::configure(cfg);
     media::configure(cfg);
     requests::configure(cfg);
