@@ -262,3 +262,76 @@ async fn another_tenants_media_is_unreachable() {
     assert_eq!(sneaky.status, 422);
     assert_eq!(sneaky.body["errors"][0]["code"], "media_not_found");
 }
+
+#[tokio::test]
+async fn a_description_is_changed_and_the_uses_are_listed_within_the_tenant() {
+    let app = spawn_app().await;
+    let root = with_types(&app).await;
+    let up = upload(&app, &root, "lecce", "foto.png", "image/png", png(8, 6), Some("Il porto")).await;
+    assert_eq!(up.status, 201, "{}", up.text);
+    let id = up.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/t/lecce/media/{id}");
+
+    let changed = app
+        .patch(&path, Some(&root), json!({"title": "Porto di Lecce", "alt": " Il porto al tramonto ", "credits": "Ufficio stampa", "licence": null}))
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.body["title"], "Porto di Lecce");
+    assert_eq!(changed.body["alt"], "Il porto al tramonto", "trimmed");
+    assert_eq!(changed.body["credits"], "Ufficio stampa");
+    assert!(changed.body["licence"].is_null(), "null clears it");
+    let read_back = app.get(&path, None).await;
+    assert_eq!(read_back.body["alt"], "Il porto al tramonto");
+    assert_eq!(read_back.body["size"], up.body["size"], "the bytes are the same");
+
+    // An image keeps its alt text, a file keeps a title, unknown fields are refused: nothing changes.
+    for bad in [
+        json!({"alt": ""}),
+        json!({"alt": null}),
+        json!({"title": "  "}),
+        json!({"url": "x"}),
+        json!({"alt": "a".repeat(5000)}),
+    ] {
+        let refused = app.patch(&path, Some(&root), bad.clone()).await;
+        assert_eq!(refused.status, 422, "{bad}: {}", refused.text);
+    }
+    let unchanged = app.get(&path, None).await;
+    assert_eq!(unchanged.body["alt"], "Il porto al tramonto");
+    assert_eq!(unchanged.body["title"], "Porto di Lecce");
+    let audit = app.get("/api/v1/t/lecce/audit", Some(&root)).await;
+    let updates = audit.body["data"].as_array().unwrap().iter().filter(|a| a["action"] == "media.update").count();
+    assert_eq!(updates, 1, "only the change that was made is recorded: {}", audit.text);
+
+    // A document's alt text may be cleared.
+    let pdf = upload(&app, &root, "lecce", "bando.pdf", "application/pdf", PDF.to_vec(), None).await;
+    let pdf_path = format!("/api/v1/t/lecce/media/{}", pdf.body["id"].as_str().unwrap());
+    assert_eq!(app.patch(&pdf_path, Some(&root), json!({"alt": ""})).await.status, 200);
+
+    // Where it is used: the entries that mention it, drafts too, for writers only.
+    let uses = format!("{path}/uses");
+    assert_eq!(app.get(&uses, Some(&root)).await.body["data"], json!([]));
+    let e = app
+        .post("/api/v1/t/lecce/entries/prova", Some(&root), json!({"data": {"title": "Con la foto", "cover": id}}))
+        .await;
+    assert_eq!(e.status, 201, "{}", e.text);
+    let listed = app.get(&uses, Some(&root)).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let list = listed.body["data"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"], e.body["id"]);
+    assert_eq!(list[0]["type"], "prova");
+    assert_eq!(list[0]["title"], "Con la foto");
+    assert_eq!(list[0]["status"], "draft");
+    assert_eq!(app.get(&uses, None).await.status, 401, "drafts are not for anonymous readers");
+
+    // Another tenant sees and changes nothing of it.
+    app.create_tenant(&root, "genova").await;
+    let other = app.member(&root, "genova", "redazione@genova.it", "admin").await;
+    assert_eq!(app.get(&format!("/api/v1/t/genova/media/{id}/uses"), Some(&other)).await.status, 404);
+    assert_eq!(
+        app.patch(&format!("/api/v1/t/genova/media/{id}"), Some(&other), json!({"title": "x"})).await.status,
+        404
+    );
+    assert_eq!(app.patch(&path, Some(&other), json!({"title": "x"})).await.status, 403);
+    assert_eq!(app.get(&path, None).await.body["title"], "Porto di Lecce");
+}

@@ -31,7 +31,7 @@ use crate::routes::{
         entries::list, entries::get_one, entries::create, entries::update, entries::remove,
         entries::revisions, entries::diff, entries::restore,
         search::search,
-        media::upload, media::list, media::get_one, media::file, media::remove,
+        media::upload, media::list, media::get_one, media::file, media::uses, media::update, media::remove,
         forms::list, forms::get_one, forms::submit, forms::by_secret, forms::reply_by_secret,
         tickets::list, tickets::export_csv, tickets::get_one, tickets::update, tickets::add_message,
         tickets::submissions, tickets::submission, attachments::download,

@@ -142,6 +142,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(media::upload)
         .service(media::list)
         .service(media::file)
+        .service(media::uses)
+        .service(media::update)
         .service(media::get_one)
         .service(media::remove)
         .service(entries::list)

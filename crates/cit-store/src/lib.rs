@@ -48,7 +48,7 @@ pub use content::{
     NewEntry, Op, PlannedChange, Revision, ScheduleReport, SearchHit, SearchQuery, SearchResults, SortKey, StoredType,
     SysField, Target, ValueType,
 };
-pub use media::{MediaFile, MediaItem};
+pub use media::{MediaChange, MediaFile, MediaItem, MediaUse};
 pub use records::*;
 pub use scoped::webhooks::{NewWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookPatch};
 pub use scoped::{TenantStore, outbox_queue as outbox, requests};

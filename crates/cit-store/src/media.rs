@@ -63,6 +63,28 @@ impl From<media::Model> for MediaItem {
 
 const WRITE: &[Action] = &[Action::WriteContent, Action::PublishContent];
 
+/// A change of a file's description: `None` leaves a field as it is; `Some(None)` clears the
+/// optional ones. The bytes of a file never change: a new file is a new upload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaChange {
+    pub title: Option<String>,
+    pub alt: Option<Option<String>>,
+    pub credits: Option<Option<String>>,
+    pub licence: Option<Option<String>>,
+}
+
+/// An entry that mentions a file in its data (a media field, a list of them, or a link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaUse {
+    pub entry: uuid::Uuid,
+    pub type_id: String,
+    pub locale: String,
+    pub slug: String,
+    pub status: String,
+    /// The entry's `title` field when it has one.
+    pub title: Option<String>,
+}
+
 impl TenantStore<'_> {
     /// Bytes used by the tenant's media.
     pub async fn media_usage(&self) -> StoreResult<i64> {
@@ -163,12 +185,65 @@ impl TenantStore<'_> {
 
     /// How many entries mention the file.
     pub async fn media_uses(&self, id: MediaId) -> StoreResult<u64> {
-        let needle = format!("%{id}%");
-        Ok(self
-            .select::<entry::Entity>()
-            .filter(Expr::cust("CAST(\"data\" AS TEXT)").like(needle))
-            .count(&self.store().read)
-            .await?)
+        Ok(self.mentioning(id).count(&self.store().read).await?)
+    }
+
+    /// The entries that mention the file, most recently changed first (at most `limit`).
+    pub async fn media_used_by(&self, id: MediaId, limit: u64) -> StoreResult<Vec<MediaUse>> {
+        let rows =
+            self.mentioning(id).order_by_desc(entry::Column::UpdatedAt).limit(limit).all(&self.store().read).await?;
+        Ok(rows
+            .into_iter()
+            .map(|e| MediaUse {
+                title: e.data.get("title").and_then(|t| t.as_str()).map(str::to_owned),
+                entry: e.id,
+                type_id: e.type_id,
+                locale: e.locale,
+                slug: e.slug,
+                status: e.status,
+            })
+            .collect())
+    }
+
+    /// The tenant's entries whose data holds the file's id anywhere.
+    fn mentioning(&self, id: MediaId) -> sea_orm::Select<entry::Entity> {
+        self.select::<entry::Entity>().filter(Expr::cust("CAST(\"data\" AS TEXT)").like(format!("%{id}%")))
+    }
+
+    /// Changes a file's title, alternative text, credits or licence, and records who did.
+    pub async fn update_media(&self, id: MediaId, change: MediaChange) -> StoreResult<MediaItem> {
+        self.require_any(WRITE)?;
+        let txn = self.store().write.begin().await?;
+        let mut update = self.update::<media::Entity>().filter(media::Column::Id.eq(id.0));
+        let mut changed = Vec::new();
+        if let Some(title) = change.title {
+            update = update.col_expr(media::Column::Title, Expr::value(title));
+            changed.push("title");
+        }
+        for (column, value, name) in [
+            (media::Column::Alt, change.alt, "alt"),
+            (media::Column::Credits, change.credits, "credits"),
+            (media::Column::Licence, change.licence, "licence"),
+        ] {
+            if let Some(value) = value {
+                update = update.col_expr(column, Expr::value(value));
+                changed.push(name);
+            }
+        }
+        if !changed.is_empty() && update.exec(&txn).await?.rows_affected == 0 {
+            return Err(StoreError::NotFound("media"));
+        }
+        let found = self
+            .select::<media::Entity>()
+            .filter(media::Column::Id.eq(id.0))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound("media"))?;
+        if !changed.is_empty() {
+            self.audit_on(&txn, "media.update", ("media", &id.to_string()), json!({"fields": changed})).await?;
+        }
+        txn.commit().await?;
+        Ok(found.into())
     }
 
     /// Removes a file from the catalogue unless an entry uses it (409 `in_use`).

@@ -4,7 +4,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use cit_core::{Action, MediaId};
 use cit_store::MediaItem;
@@ -401,6 +401,136 @@ pub async fn file(
             .insert_header((header::CONTENT_RANGE, format!("bytes */{}", bytes.len())))
             .finish()),
     }
+}
+
+/// A change of a file's description; the bytes never change (upload a new file for that).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaPatch {
+    /// Not empty.
+    pub title: Option<String>,
+    /// `null` or `""` clears it; an image keeps one.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub alt: Option<Option<String>>,
+    /// `null` or `""` clears it.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub credits: Option<Option<String>>,
+    /// `null` or `""` clears it.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub licence: Option<Option<String>>,
+}
+
+/// The longest title, alternative text, credits or licence accepted (as an upload's form part).
+const MAX_TEXT: usize = 4096;
+
+/// Trims a patched text; an empty one clears the field. Every problem is reported at once.
+fn patched(field: &'static str, v: Option<Option<String>>, errors: &mut Vec<FieldError>) -> Option<Option<String>> {
+    let v = v.map(|v| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+    if v.as_ref().and_then(|v| v.as_ref()).is_some_and(|s| s.len() > MAX_TEXT) {
+        errors.push(FieldError::new(field, "too_long", format!("at most {MAX_TEXT} bytes")));
+    }
+    v
+}
+
+/// Change a file's title, alternative text, credits or licence. Images keep their alt text
+/// (422 `required`); an empty title is refused. Audited as `media.update`.
+#[utoipa::path(
+    tag = "media",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)),
+    request_body = MediaPatch,
+    responses((status = 200, body = MediaView), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[patch("/api/v1/t/{tenant}/media/{id}")]
+pub async fn update(
+    state: State,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: crate::extract::Json<MediaPatch>,
+) -> ApiResult<web::Json<MediaView>> {
+    let (tenant, id) = path.into_inner();
+    let (tenant, access) = state.tenant_access(&auth, &tenant, Action::WriteContent).await?;
+    let store = state.store.scoped(&access);
+    let id = media_id(&id)?;
+    let item = store.media(id).await?.ok_or(ApiError::NotFound("media"))?;
+    let patch = body.0;
+    let mut errors = Vec::new();
+    let title = patch.title.map(|t| t.trim().to_owned());
+    match &title {
+        Some(t) if t.is_empty() => errors.push(FieldError::new("title", "required", "a file keeps a title")),
+        Some(t) if t.len() > MAX_TEXT => {
+            errors.push(FieldError::new("title", "too_long", format!("at most {MAX_TEXT} bytes")))
+        }
+        _ => {}
+    }
+    let alt = patched("alt", patch.alt, &mut errors);
+    let kind = Kind::from_mime(&item.file.content_type);
+    if alt == Some(None) && kind.is_some_and(|k| k.is_raster() || k == Kind::Svg) {
+        errors.push(FieldError::new(
+            "alt",
+            "required",
+            "images need alternative text (alt) for people who cannot see them",
+        ));
+    }
+    let credits = patched("credits", patch.credits, &mut errors);
+    let licence = patched("licence", patch.licence, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let item = store.update_media(id, cit_store::MediaChange { title, alt, credits, licence }).await?;
+    Ok(web::Json(view(tenant.id.as_str(), item)))
+}
+
+/// An entry that uses a file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MediaUseView {
+    pub id: uuid::Uuid,
+    /// The content type's `api_id`.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    pub locale: String,
+    pub slug: String,
+    pub status: String,
+    /// The entry's `title` field, when it has one.
+    pub title: Option<String>,
+}
+
+/// The entries whose data mention the file (at most 100, most recently changed first): what
+/// must change before it can be deleted.
+#[utoipa::path(
+    tag = "media",
+    params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = List<MediaUseView>))
+)]
+#[get("/api/v1/t/{tenant}/media/{id}/uses")]
+pub async fn uses(
+    state: State,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+) -> ApiResult<web::Json<List<MediaUseView>>> {
+    let (tenant, id) = path.into_inner();
+    // The entries may be drafts: reading them is a writer's right.
+    let (_, access) = state.tenant_access(&auth, &tenant, Action::WriteContent).await?;
+    let store = state.store.scoped(&access);
+    let id = media_id(&id)?;
+    store.media(id).await?.ok_or(ApiError::NotFound("media"))?;
+    let found = store.media_used_by(id, 100).await?;
+    Ok(web::Json(List::all(
+        found
+            .into_iter()
+            .map(|u| MediaUseView {
+                id: u.entry,
+                type_id: u.type_id,
+                locale: u.locale,
+                slug: u.slug,
+                status: u.status,
+                title: u.title,
+            })
+            .collect(),
+    )))
 }
 
 /// Delete a file; refused with 409 `in_use` while an entry uses it.

@@ -14,8 +14,16 @@ pub mod tickets;
 pub mod tokens;
 pub mod webhooks;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+
+/// For `#[serde(default, deserialize_with = "…")]` on an `Option<Option<T>>` field of a patch:
+/// absent stays `None` (unchanged), `null` becomes `Some(None)` (cleared).
+pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
 
 /// A list. `next_cursor` is null on the last page.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,7 +8,7 @@ use cit_core::tickets::{Priority, TicketState, is_overdue};
 use cit_core::{Action, TenantAccess};
 use cit_store::Store;
 use cit_store::requests::{Submission, Ticket, TicketFilter, TicketPatch, TicketThread};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
@@ -315,11 +315,6 @@ pub async fn get_one(state: State, auth: Auth, path: web::Path<(String, i64)>) -
     Ok(web::Json(ticket_detail(&state.store, &access, number, state.clock.now()).await?))
 }
 
-/// `null` and absent differ: `"assignee": null` clears it.
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchTicket {
@@ -330,11 +325,11 @@ pub struct PatchTicket {
     #[schema(schema_with = crate::openapi::shapes::ticket_priority_patch)]
     pub priority: Option<String>,
     /// A member of the tenant's staff, or null.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<uuid::Uuid>)]
     pub assignee: Option<Option<uuid::Uuid>>,
     /// A service (slug or id), or null.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
 }
