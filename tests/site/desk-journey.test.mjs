@@ -8,6 +8,8 @@
 // half a geopoint is refused next to its field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { SCREENSHOTS } from './helpers.mjs';
 import { launchBrowser, startDemo, makeUser, signIn, assertAccessible, api, tinyPng } from './desk.mjs';
 
 let env;
@@ -96,6 +98,10 @@ test('an editor writes a news item with a photo and a topic, schedules it, and f
   assert.ok(stored.json.publish_at, 'a publication time');
   assert.match(await page.textContent('main'), /Programmato/);
   await assertAccessible(page, 'a scheduled entry');
+  const entryPage = page.url();
+  await page.goto(`${env.deskBase}/t/lecce/contenuti/notizia/${stored.json.id}/modifica`);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'desk-editor.png'), fullPage: true });
+  await page.goto(entryPage);
   // The scheduler publishes it; then the partner site shows it.
   const deadline = Date.now() + 60_000;
   while (stored.json.status !== 'published' && Date.now() < deadline) {
@@ -108,7 +114,7 @@ test('an editor writes a news item with a photo and a topic, schedules it, and f
   const html = await site.text();
   assert.match(html, /Nuovo sportello digitale/);
   assert.match(html, /Pagamenti \(PagoPA\)/, 'the topic is on the page');
-  await page.reload();
+  await page.goto(entryPage);
   assert.ok(await page.$('a:has-text("Vedi sul sito")'), 'the entry page links to the site');
   await context.close();
 });

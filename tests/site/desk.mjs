@@ -93,8 +93,8 @@ export async function makeUser(env, tenant, role, name) {
 }
 
 /** A new browser page signed in to the desk as `user`; resolves with `{ context, page }`. */
-export async function signIn(browser, env, user, { width = 1280, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, locale: 'it-IT' });
+export async function signIn(browser, env, user, { width = 1280, height = 900, javaScriptEnabled = true } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'it-IT', javaScriptEnabled });
   const page = await context.newPage();
   await page.goto(`${env.deskBase}/login`);
   await page.fill('#email', user.email);

@@ -149,3 +149,57 @@ impl Entry {
         if self.status == "draft" && self.publish_at.is_some() { "scheduled" } else { &self.status }
     }
 }
+
+/// A file of the media library (`GET …/media`, `GET …/media/{id}`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MediaItem {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub filename: String,
+    #[serde(default)]
+    pub content_type: String,
+    #[serde(default)]
+    pub size: i64,
+    #[serde(default)]
+    pub alt: Option<String>,
+    #[serde(default)]
+    pub credits: Option<String>,
+    #[serde(default)]
+    pub licence: Option<String>,
+    #[serde(default)]
+    pub width: Option<i64>,
+    #[serde(default)]
+    pub height: Option<i64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+impl MediaItem {
+    /// Raster images and SVG: shown as pictures, and they need alternative text.
+    pub fn is_image(&self) -> bool {
+        self.content_type.starts_with("image/")
+    }
+
+    /// The title, else the file name.
+    pub fn name(&self) -> &str {
+        if self.title.is_empty() { &self.filename } else { &self.title }
+    }
+}
+
+/// An entry that uses a file (`GET …/media/{id}/uses`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MediaUse {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub type_id: String,
+    #[serde(default)]
+    pub locale: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub title: Option<String>,
+}

@@ -321,7 +321,10 @@ async fn upload_all(
                 multipart = multipart.text(name, v);
             }
         }
-        match t.try_call::<pickers::MediaItem>(Method::POST, &t.api("media"), &[], Body::Multipart(multipart)).await? {
+        match t
+            .try_call::<crate::model::MediaItem>(Method::POST, &t.api("media"), &[], Body::Multipart(multipart))
+            .await?
+        {
             Ok(m) => {
                 data.insert(field.clone(), json!(m.id));
                 if let Some(input) = shown.inputs.iter_mut().find(|i| i.name == field) {

@@ -4,10 +4,9 @@
 //! lookup of a form runs at once; one that fails leaves its picker with the ids it has.
 
 use futures_util::future::join_all;
-use serde::Deserialize;
 
 use super::fields::{Choice, Input};
-use crate::model::{ContentType, Entry, List};
+use crate::model::{ContentType, Entry, List, MediaItem};
 use crate::pages::{InTenant, enc};
 
 /// Results of a search, and suggestions before one.
@@ -15,34 +14,19 @@ const SUGGESTIONS: &str = "8";
 /// Newest media items offered by a media picker.
 const LIBRARY: &str = "6";
 
-/// A media item as the pickers show it (`GET …/media`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct MediaItem {
-    pub id: String,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub filename: String,
-    #[serde(default)]
-    pub content_type: String,
-    #[serde(default)]
-    pub alt: Option<String>,
-}
-
-impl MediaItem {
-    fn choice(&self, t: &InTenant, checked: bool) -> Choice {
-        let image = self.content_type.starts_with("image/");
-        Choice {
-            id: self.id.clone(),
-            title: if self.title.is_empty() { self.filename.clone() } else { self.title.clone() },
-            checked,
-            thumb: image.then(|| t.link(&format!("media/{}/file", enc(&self.id)))),
-            meta: match (&self.alt, image) {
-                (Some(alt), true) if !alt.is_empty() => format!("Testo alternativo: {alt}"),
-                (_, true) => "Immagine senza testo alternativo".into(),
-                _ => self.content_type.clone(),
-            },
-        }
+/// A media item as a picker offers it.
+fn choice(m: &MediaItem, t: &InTenant, checked: bool) -> Choice {
+    let image = m.is_image();
+    Choice {
+        id: m.id.clone(),
+        title: m.name().to_owned(),
+        checked,
+        thumb: image.then(|| super::super::media::thumb(t, m)),
+        meta: match (&m.alt, image) {
+            (Some(alt), true) if !alt.is_empty() => format!("Testo alternativo: {alt}"),
+            (_, true) => "Immagine senza testo alternativo".into(),
+            _ => m.content_type.clone(),
+        },
     }
 }
 
@@ -128,12 +112,12 @@ async fn media(t: &InTenant, input: &Input) -> Option<(Vec<Choice>, bool)> {
     let (newest, chosen) = tokio::join!(newest, chosen);
     let mut choices = Vec::new();
     match (chosen, input.selected.first()) {
-        (Some(m), _) => choices.push(m.choice(t, true)),
+        (Some(m), _) => choices.push(choice(&m, t, true)),
         (None, Some(id)) => {
             choices.push(Choice { id: id.clone(), title: id.clone(), checked: true, thumb: None, meta: String::new() })
         }
         _ => {}
     }
-    choices.extend(newest.iter().filter(|m| !input.selected.contains(&m.id)).map(|m| m.choice(t, false)));
+    choices.extend(newest.iter().filter(|m| !input.selected.contains(&m.id)).map(|m| choice(m, t, false)));
     Some((choices, false))
 }
