@@ -273,3 +273,42 @@ test('half a geopoint is refused next to its field; a whole one is saved', async
   assert.deepEqual(stored.json.data[name], { lat: 40.3515, lon: 18.1718 });
   await context.close();
 });
+
+test('an editor previews a draft as the partner site shows it, with no token in any address', async () => {
+  const draft = await api(env.apiBase, 'POST', '/api/v1/t/lecce/entries/notizia', {
+    token: env.adminToken,
+    body: { data: { title: 'Bozza da vedere sul sito', summary: 'Non ancora pubblicata.', body: 'Il testo **in anteprima**.' }, slug: 'bozza-anteprima' },
+  });
+  assert.equal(draft.status, 201, draft.text);
+  const editor = await makeUser(env, 'lecce', 'editor');
+  const { context, page } = await signIn(browser, env, editor);
+  const addresses = [];
+  const sheets = [];
+  page.on('request', (r) => addresses.push(r.url()));
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'stylesheet' && r.status() === 200) sheets.push(r.url());
+  });
+  await page.goto(`${env.deskBase}/t/lecce/contenuti/notizia/${draft.json.id}`);
+  await go(page, 'a:has-text("Anteprima sul sito")');
+  assert.match(page.url(), new RegExp(`/t/lecce/contenuti/notizia/${draft.json.id}/anteprima$`));
+  assert.equal(await page.locator('h1').innerText(), 'Bozza da vedere sul sito');
+  assert.equal(await page.locator('[data-cit="preview-notice"]').count(), 1, 'the site says it is a preview');
+  // The theme's styles came from the site.
+  const fromSite = sheets.filter((u) => u.startsWith(new URL(env.siteBase).origin));
+  assert.ok(fromSite.length >= 2, `the site's style sheets loaded: ${sheets.join(', ')}`);
+  assert.match(await page.evaluate(() => getComputedStyle(document.body).fontFamily), /Titillium/, 'in the theme');
+  for (const a of addresses) assert.doesNotMatch(a, /token=|eyJ|cit_/, `no token in ${a}`);
+  await assertAccessible(page, 'the preview on the site');
+  assert.equal((await fetch(`${env.siteBase}/lecce/notizie/bozza-anteprima`)).status, 404, 'still not on the site');
+  await context.close();
+
+  // A member of another tenant gets nothing of it.
+  const outsider = await makeUser(env, 'genova', 'editor');
+  const other = await signIn(browser, env, outsider);
+  const refused = await other.page.goto(`${env.deskBase}/t/lecce/contenuti/notizia/${draft.json.id}/anteprima`);
+  assert.equal(refused.status(), 403);
+  const mine = await other.page.goto(`${env.deskBase}/t/genova/contenuti/notizia/${draft.json.id}/anteprima`);
+  assert.equal(mine.status(), 404);
+  assert.doesNotMatch(await other.page.content(), /Bozza da vedere sul sito/);
+  await other.context.close();
+});

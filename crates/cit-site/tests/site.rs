@@ -179,6 +179,18 @@ async fn hostile_paths_and_parameters_get_clean_answers() {
         assert_eq!(status, want, "{path}: {body}");
         assert!(!body.contains("panicked") && !body.contains("<script>alert"), "{path}");
     }
+    // A preview asked with a token in the Authorization header (as the desk asks, server to
+    // server): the token goes to the API (this fake one accepts any), the page is `no-store`, and
+    // it is never kept for the next visitor, who has no token.
+    let preview = format!("{}/demo/anteprima/servizio/protocollo", app.site);
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let r = client.get(&preview).bearer_auth("cit_any-token").send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        assert!(r.headers().get("x-cit-page-cache").is_none());
+    }
+    assert_eq!(get(&preview).await.0, 403, "the anonymous visitor after it gets no preview");
     let long = "x".repeat(5000);
     let (status, _, _) = get(&format!("{}/demo/{long}", app.site)).await;
     assert!(status == 404 || status == 414 || status == 400, "{status}");

@@ -264,6 +264,7 @@ async fn entry(t: InTenant, path: web::Path<(String, String, String)>) -> DeskRe
             revisions_href => format!("{here}/revisioni"),
             status_action => format!("{here}/stato"),
             on_site => on_site,
+            preview_href => super::site_preview::PREVIEWED.contains(&type_id.as_str()).then(|| format!("{here}/anteprima")),
             translations => val(&translations),
             missing => val(&missing),
         },

@@ -77,7 +77,7 @@ async fn library(t: InTenant, q: web::Query<LibraryQuery>) -> DeskResult<HttpRes
     t.require(t.rights.write)?;
     let list = q.vista.as_deref() == Some("elenco");
     let page_no = q.pagina.unwrap_or(1).max(1);
-    Ok(library_page(&t, list, page_no, UploadForm::default(), StatusCode::OK).await?)
+    library_page(&t, list, page_no, UploadForm::default(), StatusCode::OK).await
 }
 
 /// What was typed in the upload form, kept when the API refuses it.

@@ -30,6 +30,7 @@ pub mod editor;
 pub mod history;
 pub mod media;
 pub mod requests;
+pub mod site_preview;
 
 /// Every page route of the desk.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
     editor::configure(cfg);
     history::configure(cfg);
+    site_preview::configure(cfg);
     content::configure(cfg);
     media::configure(cfg);
     requests::configure(cfg);

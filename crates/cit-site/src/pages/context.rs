@@ -26,6 +26,9 @@ pub struct Ctx {
     /// The site path below `base`, starting with "/".
     pub path: String,
     pub query: HashMap<String, String>,
+    /// The bearer token of the request's `Authorization` header, when it has one: how the desk
+    /// asks for a preview with the editor's own token, server to server, keeping it out of URLs.
+    pub bearer: Option<String>,
     /// Set when any answer came from the cache after the API failed.
     pub stale: Cell<bool>,
     /// Answers already fetched during this request.

@@ -23,7 +23,8 @@ fn query_map(req: &HttpRequest) -> HashMap<String, String> {
 
 pub(super) async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<SiteState>) -> HttpResponse {
     let state = state.into_inner();
-    if req.method() != actix_web::http::Method::GET {
+    // A request with credentials is someone's own view (a preview): never from the page cache.
+    if req.method() != actix_web::http::Method::GET || req.headers().contains_key(header::AUTHORIZATION) {
         return render_page(req, body, state).await;
     }
     let key = format!("{}{}?{}", origin(&req), req.path(), req.query_string());
@@ -69,6 +70,14 @@ async fn render_page(req: HttpRequest, body: web::Bytes, state: Arc<SiteState>) 
         origin: origin(&req),
         path: rest.clone(),
         query: query_map(&req),
+        bearer: req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 8192 && t.bytes().all(|b| b.is_ascii_graphic()))
+            .map(str::to_owned),
         stale: std::cell::Cell::new(false),
         seen: std::cell::RefCell::new(HashMap::new()),
         fresh_until: std::cell::Cell::new(None),
