@@ -120,7 +120,9 @@ def main():
         pages = {
             "desk_dashboard": f"{desk}/t/{args.tenant}/",
             "desk_entry_list": f"{desk}/t/{args.tenant}/contenuti/{args.type}",
-            "desk_editor": f"{desk}/t/{args.tenant}/contenuti/{args.type}/{first}",
+            "desk_entry": f"{desk}/t/{args.tenant}/contenuti/{args.type}/{first}",
+            "desk_editor": f"{desk}/t/{args.tenant}/contenuti/{args.type}/{first}/modifica",
+            "desk_media_library": f"{desk}/t/{args.tenant}/media",
         }
         result = {"binary": os.path.relpath(args.bin, ROOT)}
         for name, url in pages.items():
