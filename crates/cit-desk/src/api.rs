@@ -34,6 +34,22 @@ pub struct FieldError {
 }
 
 impl Problem {
+    /// A refusal found by the desk before anything is sent, shown the way the API's are (422).
+    pub fn local(errors: Vec<FieldError>) -> Problem {
+        Problem {
+            status: 422,
+            code: "invalid_input".into(),
+            title: "Alcuni campi non sono validi".into(),
+            detail: None,
+            errors,
+        }
+    }
+
+    /// [`Problem::local`] with one field's error.
+    pub fn of_field(field: &str, code: &str, message: &str) -> Problem {
+        Problem::local(vec![FieldError { field: field.into(), code: code.into(), message: message.into() }])
+    }
+
     /// The error of `field` (or of a path below it, such as `data.titolo` or `data.tags[1]`).
     pub fn field(&self, field: &str) -> Option<&FieldError> {
         self.errors.iter().find(|e| e.field == field || e.field.strip_prefix("data.") == Some(field))

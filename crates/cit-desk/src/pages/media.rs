@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{InTenant, Posted, enc};
-use crate::api::{Body, FieldError, Problem};
+use crate::api::{Body, Problem};
 use crate::error::{DeskError, DeskResult};
 use crate::model::{List, MediaItem, MediaUse};
 use crate::render::val;
@@ -140,13 +140,13 @@ async fn upload(t: InTenant, form: Posted) -> DeskResult<HttpResponse> {
         problem: None,
     };
     let Some(file) = form.file("file") else {
-        typed.problem = Some(local_problem("file", "required", "Scegli un file da caricare."));
+        typed.problem = Some(Problem::of_field("file", "required", "Scegli un file da caricare."));
         return library_page(&t, false, 1, typed, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let looks_like_image = file.content_type.as_deref().is_some_and(|c| c.starts_with("image/"))
         || [".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"].iter().any(|e| file.filename.to_lowercase().ends_with(e));
     if looks_like_image && typed.alt.is_empty() {
-        typed.problem = Some(local_problem(
+        typed.problem = Some(Problem::of_field(
             "alt",
             "required",
             "Le immagini richiedono un testo alternativo: descrivi che cosa mostra per chi non la vede.",
@@ -175,17 +175,6 @@ async fn upload(t: InTenant, form: Posted) -> DeskResult<HttpResponse> {
             typed.problem = Some(p);
             library_page(&t, false, 1, typed, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-    }
-}
-
-/// A problem found by the desk before calling the API, shown as the API's would be.
-fn local_problem(field: &str, code: &str, message: &str) -> Problem {
-    Problem {
-        status: 422,
-        code: "validation_failed".into(),
-        title: "Controlla i campi segnalati".into(),
-        detail: None,
-        errors: vec![FieldError { field: field.into(), code: code.into(), message: message.into() }],
     }
 }
 

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{admin_page, local_problem, refused};
+use super::{admin_page, refused};
 use crate::api::{Body, Problem};
 use crate::error::DeskResult;
 use crate::model::List;
@@ -93,7 +93,7 @@ async fn add(t: InTenant, form: Posted) -> DeskResult<HttpResponse> {
         role: form.text("role").unwrap_or_default(),
     };
     if !ROLES.contains(&typed.role.as_str()) {
-        let p = local_problem("role", "Scegli un ruolo dall'elenco.");
+        let p = Problem::of_field("role", "invalid", "Scegli un ruolo dall'elenco.");
         return show(&t, typed, Some(p), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let mut body = json!({"email": typed.email, "role": typed.role});

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, http::StatusCode};
 use minijinja::context;
 
 use super::InTenant;
-use crate::api::{FieldError, Problem};
+use crate::api::Problem;
 use crate::error::DeskResult;
 
 mod members;
@@ -45,17 +45,6 @@ async fn index(t: InTenant) -> DeskResult<HttpResponse> {
 /// The layout of an administration page below the index.
 fn admin_page(t: &InTenant, title: impl Into<String>) -> super::Page {
     t.page(title, "amministrazione").crumb("Amministrazione", Some(t.link("amministrazione")))
-}
-
-/// A problem found by the desk before calling the API, shown as the API's would be.
-fn local_problem(field: &str, message: &str) -> Problem {
-    Problem {
-        status: 422,
-        code: "validation_failed".into(),
-        title: "Controlla i campi segnalati".into(),
-        detail: None,
-        errors: vec![FieldError { field: field.into(), code: "invalid".into(), message: message.into() }],
-    }
 }
 
 /// The status of a page shown again after the API refused its form.

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{admin_page, local_problem, refused};
+use super::{admin_page, refused};
 use crate::api::{Body, Problem};
 use crate::error::DeskResult;
 use crate::model::{ContentType, List};
@@ -169,7 +169,8 @@ async fn change_type(t: InTenant, path: web::Path<(String, String)>, form: Poste
     let parsed: Value = match serde_json::from_str(&definition) {
         Ok(v @ Value::Object(_)) => v,
         Ok(_) | Err(_) => {
-            shown.problem = Some(local_problem("definition", "La definizione non è un oggetto JSON valido."));
+            shown.problem =
+                Some(Problem::of_field("definition", "invalid", "La definizione non è un oggetto JSON valido."));
             return show_type(&t, &api_id, shown, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };

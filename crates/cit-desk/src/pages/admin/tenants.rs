@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{local_problem, refused};
+use super::refused;
 use crate::api::{Body, Problem};
 use crate::error::{DeskError, DeskResult};
 use crate::model::List;
@@ -91,7 +91,7 @@ async fn create(s: Signed, form: Posted) -> DeskResult<HttpResponse> {
     require_platform(&s)?;
     let t = typed(&form);
     if t.locales.is_empty() {
-        let p = local_problem("locales", "Indica almeno una lingua, per esempio it.");
+        let p = Problem::of_field("locales", "invalid", "Indica almeno una lingua, per esempio it.");
         return show_list(&s, t, Some(p), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let body =

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{admin_page, local_problem, refused};
+use super::{admin_page, refused};
 use crate::api::{Body, Problem};
 use crate::error::{DeskError, DeskResult};
 use crate::model::List;
@@ -108,7 +108,11 @@ async fn create(t: InTenant, form: Posted) -> DeskResult<HttpResponse> {
         match from_local_input(&typed.expires) {
             Some(at) => body["expires_at"] = json!(at),
             None => {
-                let p = local_problem("expires_at", "Scrivi data e ora di scadenza, per esempio 2027-01-31T23:59.");
+                let p = Problem::of_field(
+                    "expires_at",
+                    "invalid",
+                    "Scrivi data e ora di scadenza, per esempio 2027-01-31T23:59.",
+                );
                 return show(&t, typed, Some(p), None, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
         }

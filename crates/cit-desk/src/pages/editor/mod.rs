@@ -237,16 +237,6 @@ async fn edit_form(t: InTenant, path: web::Path<(String, String, String)>) -> De
     Ok(show(&t, Form::stored(&ct, Some(&e), None), StatusCode::OK).await)
 }
 
-fn local_problem(errors: Vec<FieldError>) -> Problem {
-    Problem {
-        status: 422,
-        code: "invalid_input".into(),
-        title: "Alcuni campi non sono validi".into(),
-        detail: None,
-        errors,
-    }
-}
-
 /// The schedule a save sends: nothing for those who may not publish (the API keeps what there
 /// is); for the others both times as typed (empty clears), a schedule needing its time.
 fn schedule_of(t: &InTenant, form: &Posted, action: Action, errors: &mut Vec<FieldError>) -> Map<String, Value> {
@@ -371,7 +361,7 @@ async fn create(t: InTenant, path: web::Path<(String, String)>, posted: Posted) 
     let schedule = schedule_of(&t, &posted, action, &mut errors);
     let files = uploads(&ct, &posted, &mut errors);
     if !errors.is_empty() {
-        return Ok(show(&t, form.refused(local_problem(errors)), StatusCode::UNPROCESSABLE_ENTITY).await);
+        return Ok(show(&t, form.refused(Problem::local(errors)), StatusCode::UNPROCESSABLE_ENTITY).await);
     }
     if let Err(p) = upload_all(&t, &posted, files, &mut data, &mut form).await? {
         return Ok(show(&t, form.refused(p), StatusCode::UNPROCESSABLE_ENTITY).await);
@@ -429,7 +419,7 @@ async fn update(t: InTenant, path: web::Path<(String, String, String)>, posted: 
     let schedule = schedule_of(&t, &posted, action, &mut errors);
     let files = uploads(&ct, &posted, &mut errors);
     if !errors.is_empty() {
-        return Ok(show(&t, form.refused(local_problem(errors)), StatusCode::UNPROCESSABLE_ENTITY).await);
+        return Ok(show(&t, form.refused(Problem::local(errors)), StatusCode::UNPROCESSABLE_ENTITY).await);
     }
     if let Err(p) = upload_all(&t, &posted, files, &mut data, &mut form).await? {
         return Ok(show(&t, form.refused(p), StatusCode::UNPROCESSABLE_ENTITY).await);
