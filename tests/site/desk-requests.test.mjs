@@ -24,26 +24,40 @@ async function go(page, selector) {
   await Promise.all([page.waitForNavigation(), page.click(selector)]);
 }
 
-/** An assistance request as a municipality's clerk sends it; resolves with `{ number, secret }`. */
-async function openTicket(tenant, subject) {
+/**
+ * An assistance request as a municipality's clerk sends it, with `file` attached when given
+ * (multipart, as the partner site sends it); resolves with `{ number, secret }`.
+ */
+async function openTicket(tenant, subject, file) {
   const form = await api(env.apiBase, 'GET', `/api/v1/t/${tenant}/forms/richiesta-assistenza`);
   assert.equal(form.status, 200, form.text);
   await new Promise((r) => setTimeout(r, 1300));
-  const sent = await api(env.apiBase, 'POST', `/api/v1/t/${tenant}/forms/richiesta-assistenza/submissions`, {
-    body: {
-      data: { nome: 'Luca Bianchi', email: 'luca@comune-a.example', oggetto: subject, descrizione: 'Il protocollo non si apre da stamattina.' },
-      consent: { accepted: true, version: form.json.consent && form.json.consent.version ? form.json.consent.version : '2026-01' },
-      fill_token: form.json.fill_token,
-    },
-  });
-  assert.equal(sent.status, 201, sent.text);
-  return sent.json.ticket;
+  const submission = {
+    data: { nome: 'Luca Bianchi', email: 'luca@comune-a.example', oggetto: subject, descrizione: 'Il protocollo non si apre da stamattina.' },
+    consent: { accepted: true, version: form.json.consent && form.json.consent.version ? form.json.consent.version : '2026-01' },
+    fill_token: form.json.fill_token,
+  };
+  const url = `/api/v1/t/${tenant}/forms/richiesta-assistenza/submissions`;
+  if (!file) {
+    const sent = await api(env.apiBase, 'POST', url, { body: submission });
+    assert.equal(sent.status, 201, sent.text);
+    return sent.json.ticket;
+  }
+  const body = new FormData();
+  body.append('submission', JSON.stringify(submission));
+  body.append('attachments', new Blob([file.buffer], { type: file.mimeType }), file.name);
+  const resp = await fetch(`${env.apiBase}${url}`, { method: 'POST', body });
+  const text = await resp.text();
+  assert.equal(resp.status, 201, text);
+  return JSON.parse(text).ticket;
 }
 
 const staffView = (n) => api(env.apiBase, 'GET', `/api/v1/t/lecce/tickets/${n}`, { token: env.adminToken });
 
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+
 test('an operator takes a request, notes, replies and resolves it; the requester sees only the reply', async () => {
-  const ticket = await openTicket('lecce', 'Protocollo fermo');
+  const ticket = await openTicket('lecce', 'Protocollo fermo', { name: 'schermata.png', mimeType: 'image/png', buffer: PNG });
   const operator = await makeUser(env, 'lecce', 'operator', 'Operatrice Lecce');
   const { context, page } = await signIn(browser, env, operator);
   await page.goto(`${env.deskBase}/t/lecce/`);
@@ -95,6 +109,27 @@ test('an operator takes a request, notes, replies and resolves it; the requester
   await page.goto(`${env.deskBase}/t/lecce/richieste?stato=new`);
   assert.equal(await page.locator('tr', { hasText: 'Protocollo fermo' }).count(), 0);
   await assertAccessible(page, 'the inbox filtered');
+
+  // The form submission behind it, with its answers and the way back to the ticket.
+  await go(page, 'a:has-text("I moduli ricevuti")');
+  await assertAccessible(page, 'the submissions');
+  const sub = page.locator('tr', { hasText: 'Protocollo fermo' });
+  assert.equal(await sub.count(), 1);
+  await Promise.all([page.waitForNavigation(), sub.locator('a').first().click()]);
+  assert.match(await page.textContent('main'), /Il protocollo non si apre da stamattina/);
+  assert.equal(await page.locator(`a[href$="/richieste/${ticket.number}"]`).count(), 1);
+  await assertAccessible(page, 'a submission');
+  // Its attachment, downloaded through the desk as it was sent.
+  const link = page.locator('section[aria-labelledby="allegati"] a', { hasText: 'schermata.png' });
+  const href = await link.getAttribute('href');
+  assert.doesNotMatch(href, /token|eyJ/);
+  const file = await page.evaluate(async (h) => {
+    const r = await fetch(h);
+    return { status: r.status, disposition: r.headers.get('content-disposition'), bytes: [...new Uint8Array(await r.arrayBuffer())] };
+  }, href);
+  assert.equal(file.status, 200);
+  assert.match(file.disposition, /attachment/);
+  assert.deepEqual(Buffer.from(file.bytes), PNG);
   await context.close();
 });
 

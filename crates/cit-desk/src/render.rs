@@ -61,7 +61,7 @@ pub fn status_label(status: &str) -> &'static str {
 }
 
 /// `2026-12-05T10:30:00Z` as `05/12/2026 10:30` (UTC, as the API keeps it).
-fn datetime(v: Option<String>) -> String {
+pub fn datetime(v: Option<String>) -> String {
     let Some(v) = v else { return String::new() };
     match chrono::DateTime::parse_from_rfc3339(&v) {
         Ok(t) => t.with_timezone(&chrono::Utc).format("%d/%m/%Y %H:%M").to_string(),

@@ -154,7 +154,7 @@ struct Shown {
 }
 
 /// A value as text: strings as they are, lists joined, the rest as JSON.
-pub(super) fn as_text(v: &Value) -> String {
+pub(crate) fn as_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Bool(true) => "sì".into(),

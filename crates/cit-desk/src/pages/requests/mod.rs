@@ -7,10 +7,13 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 
 mod list;
+mod submissions;
 mod ticket;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     list::configure(cfg);
+    // Before the tickets: `/richieste/moduli` is not a ticket number.
+    submissions::configure(cfg);
     ticket::configure(cfg);
 }
 
