@@ -10,6 +10,7 @@ mod content;
 mod contract;
 mod cross_tenant;
 mod entries;
+mod events;
 mod graphql;
 mod graphql_requests;
 mod media;

@@ -14,13 +14,13 @@ use serde_json::json;
 use super::requests::{assistance, fill_token, outbox, setup};
 
 /// An SMTP server on loopback that keeps every message as a file under `<dir>/new`.
-struct Smtp {
+pub(crate) struct Smtp {
     child: Child,
     dir: PathBuf,
 }
 
 impl Smtp {
-    fn start(port: u16, dir: &Path) -> Self {
+    pub(crate) fn start(port: u16, dir: &Path) -> Self {
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
@@ -49,7 +49,7 @@ impl Smtp {
     }
 
     /// Every message received, soft line breaks of quoted-printable undone.
-    fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.dir.join("new")) else { return Vec::new() };
         entries
             .filter_map(|e| e.ok())
@@ -58,7 +58,7 @@ impl Smtp {
             .collect()
     }
 
-    async fn wait_for(&self, n: usize) -> Vec<String> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<String> {
         for _ in 0..200 {
             let got = self.received();
             if got.len() >= n {
@@ -77,11 +77,11 @@ impl Drop for Smtp {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn smtp_settings(port: u16) -> impl FnOnce(&mut Settings) {
+pub(crate) fn smtp_settings(port: u16) -> impl FnOnce(&mut Settings) {
     move |s: &mut Settings| {
         s.mail.transport = TransportKind::Smtp;
         s.mail.smtp.host = "127.0.0.1".into();

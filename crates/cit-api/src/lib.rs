@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod graphql;
 pub mod http_cache;

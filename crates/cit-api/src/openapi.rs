@@ -10,7 +10,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::graphql::http as graphql;
 use crate::routes::{
-    attachments, auth, content_types, entries, forms, media, members, ops, search, tenants, tickets, tokens, webhooks,
+    attachments, auth, content_types, entries, events, forms, media, members, ops, search, tenants, tickets, tokens,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -33,6 +34,7 @@ use crate::routes::{
         search::search,
         media::upload, media::list, media::get_one, media::file, media::uses, media::update, media::remove,
         forms::list, forms::get_one, forms::submit, forms::by_secret, forms::reply_by_secret,
+        events::registration_info, events::register, events::by_secret, events::cancel, events::list, events::list_csv, events::invite,
         tickets::list, tickets::export_csv, tickets::get_one, tickets::update, tickets::add_message,
         tickets::submissions, tickets::submission, attachments::download,
         graphql::post, graphql::get,
@@ -48,6 +50,7 @@ use crate::routes::{
         (name = "content", description = "Content types and entries"),
         (name = "media", description = "The media library"),
         (name = "requests", description = "Forms, submissions and assistance tickets"),
+        (name = "events", description = "Registration for events: places, waiting list, cancellation, attendees, invitations"),
         (name = "graphql", description = "GraphQL: a typed schema per tenant generated from its content types"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -157,6 +157,8 @@ pub struct Settings {
     pub mail: crate::mail::MailSettings,
     /// Webhook deliveries (`CIT_WEBHOOKS__…`).
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Event registration (`CIT_EVENTS__…`).
+    pub events: crate::events::EventSettings,
 }
 
 impl Default for Settings {
@@ -190,6 +192,7 @@ impl Default for Settings {
             requests: crate::requests::RequestSettings::default(),
             mail: crate::mail::MailSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            events: crate::events::EventSettings::default(),
         }
     }
 }

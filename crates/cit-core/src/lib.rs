@@ -7,6 +7,7 @@ pub mod access;
 pub mod clock;
 pub mod content;
 pub mod error;
+pub mod events;
 pub mod forms;
 pub mod search;
 pub mod tickets;

@@ -1,5 +1,6 @@
 //! Everything that belongs to one tenant, reached only through a [`TenantStore`].
 
+pub mod events;
 pub mod outbox_queue;
 pub mod requests;
 pub(crate) mod search_index;
@@ -16,9 +17,9 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::entity::{
-    api_token, audit, content_type, content_type_version, entry, entry_revision, form, form_version, media, membership,
-    outbox, submission, submission_attachment, ticket, ticket_message, user, webhook, webhook_attempt,
-    webhook_delivery,
+    api_token, audit, content_type, content_type_version, entry, entry_revision, event_registration, form,
+    form_version, media, membership, outbox, submission, submission_attachment, ticket, ticket_message, user, webhook,
+    webhook_attempt, webhook_delivery,
 };
 use crate::platform::insert_user;
 use crate::{ApiToken, AuditEntry, Backend, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
@@ -56,6 +57,7 @@ tenant_owned! {
         audit => "audit_log",
         entry => "entries",
         entry_revision => "entry_revisions",
+        event_registration => "event_registrations",
         content_type => "content_types",
         content_type_version => "content_type_versions",
         media => "media",

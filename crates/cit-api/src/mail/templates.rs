@@ -56,7 +56,7 @@ pub fn submission_received(
         Some(n) => format!("[{}] Nuova richiesta di assistenza n. {n}", p.name),
         None => format!("[{}] Nuovo messaggio: {}", p.name, form.title),
     };
-    OutMail { kind: "submission_received", recipient: to.to_owned(), subject, body }
+    OutMail::new("submission_received", to, subject, body)
 }
 
 /// To the requester: the ticket is open, here is the link to follow it.
@@ -66,12 +66,7 @@ pub fn ticket_opened(p: &Partner<'_>, number: i64, subject: &str, secret: &str, 
         p.ticket_link(secret),
         p.signature()
     );
-    OutMail {
-        kind: "ticket_opened",
-        recipient: to.to_owned(),
-        subject: format!("[{}] Richiesta n. {number} ricevuta", p.name),
-        body,
-    }
+    OutMail::new("ticket_opened", to, format!("[{}] Richiesta n. {number} ricevuta", p.name), body)
 }
 
 /// To the requester: staff answered.
@@ -89,22 +84,12 @@ pub fn ticket_reply(
         p.ticket_link(secret),
         p.signature()
     );
-    OutMail {
-        kind: "ticket_reply",
-        recipient: to.to_owned(),
-        subject: format!("[{}] Risposta alla richiesta n. {number}", p.name),
-        body,
-    }
+    OutMail::new("ticket_reply", to, format!("[{}] Risposta alla richiesta n. {number}", p.name), body)
 }
 
 /// To the staff: the requester wrote.
 pub fn requester_replied(p: &Partner<'_>, number: i64, subject: &str, message: &str, to: &str) -> OutMail {
     let body =
         format!("Il richiedente ha scritto sulla richiesta n. {number} («{subject}»):\n\n{message}{}", p.signature());
-    OutMail {
-        kind: "requester_replied",
-        recipient: to.to_owned(),
-        subject: format!("[{}] Nuovo messaggio sulla richiesta n. {number}", p.name),
-        body,
-    }
+    OutMail::new("requester_replied", to, format!("[{}] Nuovo messaggio sulla richiesta n. {number}", p.name), body)
 }

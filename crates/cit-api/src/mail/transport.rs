@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use cit_store::outbox::Outgoing;
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -38,18 +40,30 @@ impl Transport {
         }
     }
 
-    /// Sends one message; `id` names the file of the file transport.
-    pub async fn send(&self, id: uuid::Uuid, from: &str, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+    /// Sends one claimed message; its id names the file of the file transport and is the
+    /// `Message-ID`, the same on every attempt.
+    pub async fn send(&self, from: &str, m: &Outgoing) -> anyhow::Result<()> {
+        let id = m.id;
         let from: Mailbox = from.parse().context("the sender address (mail.from) is not valid")?;
-        let to: Mailbox = to.parse().with_context(|| format!("the recipient {to} is not valid"))?;
-        let message = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(subject)
-            .message_id(Some(format!("<{id}@cit>")))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
-            .context("cannot build the message")?;
+        let to: Mailbox = m.recipient.parse().with_context(|| format!("the recipient {} is not valid", m.recipient))?;
+        let builder = Message::builder().from(from).to(to).subject(&m.subject).message_id(Some(format!("<{id}@cit>")));
+        let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(m.body.clone());
+        let mut message = if m.attachments.is_empty() {
+            builder.singlepart(text)
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(text);
+            for a in &m.attachments {
+                let kind = ContentType::parse(&a.content_type)
+                    .with_context(|| format!("attachment {}: content type {}", a.name, a.content_type))?;
+                parts = parts.singlepart(Attachment::new(a.name.clone()).body(a.content.clone(), kind));
+            }
+            builder.multipart(parts)
+        }
+        .context("cannot build the message")?;
+        for (name, value) in &m.headers {
+            let name = HeaderName::new_from_ascii(name.clone()).with_context(|| format!("header name {name}"))?;
+            message.headers_mut().insert_raw(HeaderValue::new(name, value.clone()));
+        }
         match self {
             Transport::File(dir) => {
                 tokio::fs::create_dir_all(dir).await.with_context(|| format!("cannot create {}", dir.display()))?;

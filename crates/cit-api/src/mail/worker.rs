@@ -28,7 +28,7 @@ pub async fn send_due(state: &AppState, transport: &Transport, node: &str) -> an
     let claimed = state.store.claim_outbox(&access, node, now, lease, BATCH).await?;
     let mut sent = 0;
     for m in claimed {
-        match transport.send(m.id, &mail.from, &m.recipient, &m.subject, &m.body).await {
+        match transport.send(&mail.from, &m).await {
             Ok(()) => {
                 state.store.outbox_sent(&access, m.id, node, state.clock.now()).await?;
                 sent += 1;

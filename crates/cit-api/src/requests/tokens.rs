@@ -102,6 +102,11 @@ impl Keys {
     pub fn ticket_secret(&self, tenant: &str, ticket: uuid::Uuid) -> String {
         URL_SAFE_NO_PAD.encode(mac(&self.secret, &[tenant.as_bytes(), ticket.as_bytes()]))
     }
+
+    /// A registrant's secret for their registration (the cancellation link), made the same way.
+    pub fn registration_secret(&self, tenant: &str, registration: uuid::Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.secret, &[b"registration", tenant.as_bytes(), registration.as_bytes()]))
+    }
 }
 
 #[cfg(test)]

@@ -241,8 +241,31 @@ pub struct SubmissionReceipt {
     pub ticket: Option<TicketSecret>,
 }
 
-fn bad(code: &'static str, detail: &str) -> ApiError {
+pub(crate) fn bad(code: &'static str, detail: &str) -> ApiError {
     ApiError::BadRequest { code, detail: detail.to_owned() }
+}
+
+/// The fill token of `form` (a form's id, or another key such as `event:{id}`): ours, not too
+/// young and not too old; refused as 400 `fill_token_invalid`, `fill_token_expired` or
+/// `fill_too_fast`.
+pub(crate) fn check_fill_token(
+    state: &State,
+    token: &str,
+    tenant: &str,
+    form: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let settings = &state.settings.requests;
+    state
+        .request_keys
+        .check_fill_token(token, tenant, form, now, settings.min_fill_secs, settings.fill_token_ttl_secs)
+        .map_err(|e| match e {
+            FillTokenError::Invalid => bad("fill_token_invalid", "the form token is not valid: reload the form"),
+            FillTokenError::Expired => {
+                bad("fill_token_expired", "the form was open too long: reload it and send it again")
+            }
+            FillTokenError::TooFast => bad("fill_too_fast", "the form was sent too quickly after it was opened"),
+        })
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {
@@ -340,23 +363,7 @@ pub async fn submit(
         return Err(bad("honeypot", "the submission looks automated and was not accepted"));
     }
     let now = state.clock.now();
-    state
-        .request_keys
-        .check_fill_token(
-            &body.fill_token,
-            t.id.as_str(),
-            form.id.as_str(),
-            now,
-            settings.min_fill_secs,
-            settings.fill_token_ttl_secs,
-        )
-        .map_err(|e| match e {
-            FillTokenError::Invalid => bad("fill_token_invalid", "the form token is not valid: reload the form"),
-            FillTokenError::Expired => {
-                bad("fill_token_expired", "the form was open too long: reload it and send it again")
-            }
-            FillTokenError::TooFast => bad("fill_too_fast", "the form was sent too quickly after it was opened"),
-        })?;
+    check_fill_token(&state, &body.fill_token, t.id.as_str(), form.id.as_str(), now)?;
     let consent_version = form
         .check_consent(
             body.consent.as_ref().is_some_and(|c| c.accepted),

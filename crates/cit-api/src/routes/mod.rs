@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod auth;
 pub mod content_types;
 pub mod entries;
+pub mod events;
 pub mod forms;
 pub mod media;
 pub mod members;

@@ -294,7 +294,7 @@ pub async fn export_csv(state: State, auth: Auth, path: web::Path<String>) -> Ap
 
 /// One CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`,
 /// `@` is prefixed with `'` so that a spreadsheet never runs a requester's text as a formula.
-fn csv_cell(s: &str) -> String {
+pub(crate) fn csv_cell(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }

@@ -37,6 +37,7 @@ pub mod content_type;
 pub mod content_type_version;
 pub mod entry;
 pub mod entry_revision;
+pub mod event_registration;
 pub mod form;
 pub mod form_version;
 pub mod media;

@@ -19,6 +19,14 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// `[{"name", "content_type", "content"}]`, text parts only (an `.ics`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub attachments: Option<String>,
+    /// `[["List-Unsubscribe", "<…>"], …]`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub headers: Option<String>,
+    /// One message per key and tenant: a second enqueue with the same key is skipped.
+    pub dedupe: Option<String>,
 }
 
 no_relations!();

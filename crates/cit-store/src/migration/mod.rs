@@ -13,6 +13,7 @@ mod m20261127_000005_search_by_tenant;
 mod m20261201_000006_requests;
 mod m20261201_000007_attachments;
 mod m20261202_000008_webhooks;
+mod m20261206_000009_events;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_requests::Migration),
             Box::new(m20261201_000007_attachments::Migration),
             Box::new(m20261202_000008_webhooks::Migration),
+            Box::new(m20261206_000009_events::Migration),
         ]
     }
 }

@@ -25,6 +25,8 @@ pub struct Outgoing {
     pub subject: String,
     pub body: String,
     pub attempts: i32,
+    pub attachments: Vec<crate::requests::MailAttachment>,
+    pub headers: Vec<(String, String)>,
 }
 
 /// Counts of the outbox, for health checks and tests.
@@ -79,6 +81,14 @@ impl Store {
                 continue;
             }
             if let Some(m) = outbox::Entity::find_by_id(id).one(&self.write).await? {
+                let parse = |what: &str, v: Option<&str>| -> StoreResult<serde_json::Value> {
+                    v.map_or(Ok(serde_json::Value::Array(Vec::new())), serde_json::from_str)
+                        .map_err(|e| StoreError::Corrupt(format!("outbox {id}: {what}: {e}")))
+                };
+                let attachments = serde_json::from_value(parse("attachments", m.attachments.as_deref())?)
+                    .map_err(|e| StoreError::Corrupt(format!("outbox {id}: attachments: {e}")))?;
+                let headers = serde_json::from_value(parse("headers", m.headers.as_deref())?)
+                    .map_err(|e| StoreError::Corrupt(format!("outbox {id}: headers: {e}")))?;
                 claimed.push(Outgoing {
                     id: m.id,
                     tenant: m.tenant_id,
@@ -87,6 +97,8 @@ impl Store {
                     subject: m.subject,
                     body: m.body,
                     attempts: m.attempts,
+                    attachments,
+                    headers,
                 });
             }
         }

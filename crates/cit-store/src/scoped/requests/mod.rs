@@ -13,6 +13,7 @@ use cit_core::tickets::{Priority, TicketState};
 use serde_json::{Map, Value};
 
 pub use attachments::{Attachment, NewAttachment};
+pub(crate) use submissions::enqueue;
 pub use submissions::{Anonymised, NewSubmission, NewTicket, SubmissionPage};
 pub use tickets::{TicketFilter, TicketPage, TicketPatch};
 
@@ -32,6 +33,37 @@ pub struct OutMail {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// Text files sent with it (an event's `.ics`).
+    pub attachments: Vec<MailAttachment>,
+    /// Extra headers (`List-Unsubscribe`, …).
+    pub headers: Vec<(String, String)>,
+    /// At most one message per key and tenant: enqueueing a key again does nothing.
+    pub dedupe: Option<String>,
+    /// Sent no sooner than this (a reminder); now when unset.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl OutMail {
+    pub fn new(kind: &'static str, recipient: impl Into<String>, subject: String, body: String) -> Self {
+        Self {
+            kind,
+            recipient: recipient.into(),
+            subject,
+            body,
+            attachments: Vec::new(),
+            headers: Vec::new(),
+            dedupe: None,
+            due_at: None,
+        }
+    }
+}
+
+/// A text file sent with a message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub content: String,
 }
 
 /// A stored submission.

@@ -76,14 +76,18 @@ fn record(m: submission::Model, ticket: Option<i64>) -> StoreResult<Submission> 
     })
 }
 
-/// Writes one outbox row, due now.
+/// Writes one outbox row, due at `mail.due_at` or now. A message with a `dedupe` key that the
+/// tenant's outbox already holds is skipped: the answer says whether it was written.
 pub(crate) async fn enqueue(
     conn: &impl ConnectionTrait,
     tenant: &str,
     mail: OutMail,
     at: DateTime<Utc>,
-) -> StoreResult<()> {
-    outbox::ActiveModel {
+) -> StoreResult<bool> {
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::{EntityTrait, TryInsertResult};
+    let json = |v: String| Some(v).filter(|v| v != "[]");
+    let row = outbox::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         tenant_id: Set(tenant.to_owned()),
         kind: Set(mail.kind.to_owned()),
@@ -91,16 +95,24 @@ pub(crate) async fn enqueue(
         subject: Set(mail.subject.chars().take(300).collect()),
         body: Set(mail.body),
         created_at: Set(at),
-        due_at: Set(at),
+        due_at: Set(mail.due_at.unwrap_or(at)),
         attempts: Set(0),
         claimed_by: Set(None),
         claimed_until: Set(None),
         sent_at: Set(None),
         last_error: Set(None),
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+        attachments: Set(json(
+            serde_json::to_string(&mail.attachments).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )),
+        headers: Set(json(serde_json::to_string(&mail.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?)),
+        dedupe: Set(mail.dedupe),
+    };
+    let done = outbox::Entity::insert(row)
+        .on_conflict(OnConflict::columns([outbox::Column::TenantId, outbox::Column::Dedupe]).do_nothing().to_owned())
+        .try_insert()
+        .exec(conn)
+        .await?;
+    Ok(matches!(done, TryInsertResult::Inserted(_)))
 }
 
 /// What a retention pass did to one form's submissions.
