@@ -1,5 +1,6 @@
 // Helpers of the browser tests: start cit processes, wait for what they print, drive Chromium.
 import { spawn, execFileSync } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,4 +118,56 @@ export async function api(base, method, urlPath, { token, body } = {}) {
     // not JSON
   }
   return { status: resp.status, json, text };
+}
+
+/** A port free right now on loopback (a site's, which the API's e-mail links must name). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the SMTP sink (tests/site/smtp_sink.py, Debian's python3-aiosmtpd) and resolves with
+ * `{ child, port, lines, mailWhere }`: `lines` are the messages received, `mailWhere(pred)` waits
+ * (polling, no sleeps) until one matches; `context()` adds to its failure message.
+ */
+export function startSmtp() {
+  const child = spawn('/usr/bin/python3', [path.join(ROOT, 'tests', 'site', 'smtp_sink.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = [];
+  const mailWhere = async (pred, limitMs = 60_000, context = () => '') => {
+    const until = Date.now() + limitMs;
+    while (Date.now() < until) {
+      const found = lines.find(pred);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`no such e-mail within ${limitMs} ms; received: ${JSON.stringify(lines.map((l) => l.subject))}\n--- cit output (end) ---\n${context()}`);
+  };
+  let buffer = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the SMTP sink did not start')), 20_000);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const m = line.match(/^listening (\d+)$/);
+        if (m) {
+          clearTimeout(timer);
+          resolve({ child, port: Number(m[1]), lines, mailWhere });
+        } else if (line.startsWith('{')) {
+          lines.push(JSON.parse(line));
+        }
+      }
+    });
+    child.stderr.on('data', (c) => process.stderr.write(c));
+    child.on('exit', (code) => reject(new Error(`the SMTP sink exited (${code})`)));
+  });
 }

@@ -8,11 +8,9 @@
 // downloaded back byte for byte by an operator).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { ROOT, WCAG, api, citStart, launchBrowser, stop, tempDir } from './helpers.mjs';
+import { ROOT, WCAG, api, citStart, freePort, launchBrowser, startSmtp, stop, tempDir } from './helpers.mjs';
 
 const TENANT = 'lecce';
 /** The API's minimum fill time in these tests (CIT_REQUESTS__MIN_FILL_SECS); forms wait a bit more. */
@@ -20,64 +18,17 @@ const MIN_FILL_SECS = 1;
 const FILL_WAIT_MS = MIN_FILL_SECS * 1000 + 300;
 
 let smtp;
-let smtpLines = [];
 let demo;
 let apiBase;
 let siteBase;
 let browser;
 let admin;
-
-/** A port free right now on loopback (the site's, which the API's e-mail links must name). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts the SMTP sink and resolves with its port. */
-function startSmtp() {
-  const child = spawn('/usr/bin/python3', [path.join(ROOT, 'tests', 'site', 'smtp_sink.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let buffer = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the SMTP sink did not start')), 20_000);
-    child.stdout.on('data', (chunk) => {
-      buffer += chunk.toString();
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        const m = line.match(/^listening (\d+)$/);
-        if (m) {
-          clearTimeout(timer);
-          resolve({ child, port: Number(m[1]) });
-        } else if (line.startsWith('{')) {
-          smtpLines.push(JSON.parse(line));
-        }
-      }
-    });
-    child.stderr.on('data', (c) => process.stderr.write(c));
-    child.on('exit', (code) => reject(new Error(`the SMTP sink exited (${code})`)));
-  });
-}
-
-/** Waits until a message the SMTP server received matches `pred` (no sleeps: polls what it printed). */
-async function mailWhere(pred, limitMs = 60_000) {
-  const until = Date.now() + limitMs;
-  while (Date.now() < until) {
-    const found = smtpLines.find(pred);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`no such e-mail within ${limitMs} ms; received: ${JSON.stringify(smtpLines.map((l) => l.subject))}\n--- cit demo output (end) ---\n${demo.output().slice(-3000)}`);
-}
+/** Waits until a message the SMTP server received matches `pred`. */
+let mailWhere;
 
 before(async () => {
   smtp = await startSmtp();
+  mailWhere = (pred, limitMs) => smtp.mailWhere(pred, limitMs, () => demo.output().slice(-3000));
   const dataDir = tempDir('cit-site-requests-');
   const sitePort = await freePort();
   demo = await citStart(['demo'], {

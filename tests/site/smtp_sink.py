@@ -23,6 +23,10 @@ class Printer:
             "subject": str(msg.get("subject", "")),
             "to": str(msg.get("to", "")),
             "body": body,
+            "attachments": [
+                {"filename": a.get_filename(), "content_type": a.get_content_type(), "content": a.get_content() if a.get_content_maintype() == "text" else ""}
+                for a in msg.iter_attachments()
+            ],
         }
         print(json.dumps(line), flush=True)
         return "250 Message accepted for delivery"

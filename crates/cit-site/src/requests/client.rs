@@ -110,3 +110,44 @@ pub async fn reply(cx: &Ctx, secret: &str, text: &str, client: &str) -> Result<R
     call(cx, reqwest::Method::POST, &format!("tickets/by-secret/{secret}/messages"), Body::Json(&body), Some(client))
         .await
 }
+
+/// Whether an event takes registrations, its places left and a fill token.
+pub async fn registration(cx: &Ctx, event: &str) -> Result<Value, ApiError> {
+    let event = segment(event).ok_or(ApiError::NotFound)?;
+    let reply = call(cx, reqwest::Method::GET, &format!("events/{event}/registration"), Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        404 => Err(ApiError::NotFound),
+        s => Err(ApiError::Unavailable(format!("registration of {event}: status {s}"))),
+    }
+}
+
+/// Registers for an event; any answer but a failure to reach the API is the caller's to read.
+pub async fn register(cx: &Ctx, event: &str, payload: &Value, client: &str) -> Result<Reply, ApiError> {
+    let event = segment(event).ok_or(ApiError::NotFound)?;
+    call(cx, reqwest::Method::POST, &format!("events/{event}/registrations"), Body::Json(payload), Some(client)).await
+}
+
+/// A registration by the secret of its e-mails; `NotFound` for a secret that names nothing.
+pub async fn own_registration(cx: &Ctx, secret: &str) -> Result<Value, ApiError> {
+    let secret = segment(secret).ok_or(ApiError::NotFound)?;
+    let reply = call(cx, reqwest::Method::GET, &format!("registrations/by-secret/{secret}"), Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        s => Err(if s == 404 || s == 400 { ApiError::NotFound } else { ApiError::Unavailable(format!("status {s}")) }),
+    }
+}
+
+/// Cancels the registration behind `secret`.
+pub async fn cancel_registration(cx: &Ctx, secret: &str, client: &str) -> Result<Reply, ApiError> {
+    let secret = segment(secret).ok_or(ApiError::NotFound)?;
+    let empty = serde_json::json!({});
+    call(
+        cx,
+        reqwest::Method::POST,
+        &format!("registrations/by-secret/{secret}/cancel"),
+        Body::Json(&empty),
+        Some(client),
+    )
+    .await
+}

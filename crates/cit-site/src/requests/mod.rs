@@ -10,7 +10,9 @@
 //!   every service sheet of category `assistenza-tecnica` (the CIT catalogue's assistance
 //!   category) with that service prefilled;
 //! - `GET/POST /assistenza/ticket/{secret}`: the ticket, its public thread and a reply box;
-//! - `POST /valutazione`: the page rating (form `valutazione-pagina`).
+//! - `POST /valutazione`: the page rating (form `valutazione-pagina`);
+//! - `GET/POST /eventi/{slug}/iscrizione` and `/eventi/iscrizione/{secret}`: registration for
+//!   an event and its cancellation (`registration.rs`).
 //!
 //! None of these pages is cached, by the site or by the browser.
 
@@ -19,6 +21,7 @@ pub mod csrf;
 pub mod forms;
 pub mod multipart;
 mod rating;
+mod registration;
 mod submit;
 mod ticket;
 
@@ -85,6 +88,8 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         ["assistenza", "richiesta"] => Route::Assistance,
         ["assistenza", "ticket", secret] => Route::Ticket((*secret).to_owned()),
         ["valutazione"] if post => Route::Rating,
+        ["eventi", "iscrizione", secret] => Route::Registration((*secret).to_owned()),
+        ["eventi", slug, "iscrizione"] => Route::Register((*slug).to_owned()),
         _ => return None,
     };
     let mut visitor = Visitor::of(req);
@@ -111,6 +116,8 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         Route::Contact => submit::contact(cx, &mut visitor, posted.as_ref(), &files).await,
         Route::Assistance => submit::assistance(cx, &mut visitor, posted.as_ref(), &files).await,
         Route::Ticket(secret) => ticket::page(cx, &mut visitor, &secret, posted.as_ref()).await,
+        Route::Register(slug) => registration::form(cx, &mut visitor, &slug, posted.as_ref()).await,
+        Route::Registration(secret) => registration::own(cx, &mut visitor, &secret, posted.as_ref()).await,
         Route::Rating => match posted.as_ref() {
             Some(p) => rating::post(cx, &mut visitor, p).await,
             None => Err(SiteError::NotFound),
@@ -124,6 +131,8 @@ enum Route {
     Assistance,
     Ticket(String),
     Rating,
+    Register(String),
+    Registration(String),
 }
 
 /// What a handler of this module produces: a page, or a redirect after a successful post.
