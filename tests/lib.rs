@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -11,7 +11,8 @@ use icalendar::{Calendar, Component};
 use serde_json::{Value, json};
 
 use super::requests::outbox;
-use super::requests_mail::{Smtp, free_port, smtp_settings};
+use super::requests_mail::smtp_settings;
+use cit_tests::smtp::{Smtp, free_port};
 
 /// A tenant with the CIT content model; answers the admin's token.
 async fn tenant(app: &TestApp, admin: &str, id: &str) {

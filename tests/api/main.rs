@@ -14,6 +14,7 @@ mod events;
 mod graphql;
 mod graphql_requests;
 mod media;
+mod newsletter;
 mod operations;
 mod people;
 mod requests;

@@ -23,6 +23,7 @@ class Printer:
             "subject": str(msg.get("subject", "")),
             "to": str(msg.get("to", "")),
             "body": body,
+            "headers": {k: str(msg.get(k)) for k in ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id") if msg.get(k)},
             "attachments": [
                 {"filename": a.get_filename(), "content_type": a.get_content_type(), "content": a.get_content() if a.get_content_maintype() == "text" else ""}
                 for a in msg.iter_attachments()

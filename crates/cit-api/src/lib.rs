@@ -10,6 +10,7 @@ pub mod http_cache;
 pub mod mail;
 pub mod media;
 pub mod metrics;
+pub mod newsletter;
 pub mod openapi;
 pub mod read_cache;
 pub mod render;

@@ -159,6 +159,8 @@ pub struct Settings {
     pub webhooks: crate::webhooks::WebhookSettings,
     /// Event registration (`CIT_EVENTS__…`).
     pub events: crate::events::EventSettings,
+    /// The newsletter (`CIT_NEWSLETTER__…`).
+    pub newsletter: crate::newsletter::NewsletterSettings,
 }
 
 impl Default for Settings {
@@ -193,6 +195,7 @@ impl Default for Settings {
             mail: crate::mail::MailSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
             events: crate::events::EventSettings::default(),
+            newsletter: crate::newsletter::NewsletterSettings::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod content;
 pub mod error;
 pub mod events;
 pub mod forms;
+pub mod newsletter;
 pub mod search;
 pub mod tickets;
 pub mod types;

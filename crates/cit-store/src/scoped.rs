@@ -1,6 +1,7 @@
 //! Everything that belongs to one tenant, reached only through a [`TenantStore`].
 
 pub mod events;
+pub mod newsletter;
 pub mod outbox_queue;
 pub mod requests;
 pub(crate) mod search_index;
@@ -18,8 +19,8 @@ use serde_json::json;
 
 use crate::entity::{
     api_token, audit, content_type, content_type_version, entry, entry_revision, event_registration, form,
-    form_version, media, membership, outbox, submission, submission_attachment, ticket, ticket_message, user, webhook,
-    webhook_attempt, webhook_delivery,
+    form_version, media, membership, newsletter_campaign, newsletter_list, newsletter_subscriber, outbox, submission,
+    submission_attachment, ticket, ticket_message, user, webhook, webhook_attempt, webhook_delivery,
 };
 use crate::platform::insert_user;
 use crate::{ApiToken, AuditEntry, Backend, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
@@ -58,6 +59,9 @@ tenant_owned! {
         entry => "entries",
         entry_revision => "entry_revisions",
         event_registration => "event_registrations",
+        newsletter_list => "newsletter_lists",
+        newsletter_subscriber => "newsletter_subscribers",
+        newsletter_campaign => "newsletter_campaigns",
         content_type => "content_types",
         content_type_version => "content_type_versions",
         media => "media",

@@ -144,10 +144,11 @@ async fn ensure_admin(store: &cit_store::Store, settings: &Settings) -> CliResul
 pub async fn load_content(store: &cit_store::Store) -> CliResult {
     let types = crate::schema::preset()?;
     let forms = crate::schema::preset_forms()?;
-    for (id, _, _) in PARTNERS {
+    for (id, name, _) in PARTNERS {
         let tenant = TenantId::parse(id).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
         let report = crate::schema::apply_to(store, &tenant, &types, false, false, false).await?;
         crate::schema::apply_forms_to(store, &tenant, &forms, false, false).await?;
+        demo_newsletter(store, &tenant, name).await?;
         let mut created =
             crate::seed::seed(store, &tenant, &types, "demo/content/common.toml", crate::seed::COMMON).await?;
         if let Some(text) = crate::seed::partner_content(id) {
@@ -159,6 +160,18 @@ pub async fn load_content(store: &cit_store::Store) -> CliResult {
             "content model up to date".into()
         };
         println!("{id:<9} {schema}, {created} new entries");
+    }
+    Ok(())
+}
+
+/// The partner's newsletter `notizie`, unless it has one already.
+async fn demo_newsletter(store: &cit_store::Store, tenant: &TenantId, name: &str) -> CliResult {
+    let (_, access) = crate::cli::console_in(store, tenant, cit_core::Action::PublishContent).await?;
+    let scoped = store.scoped(&access);
+    if scoped.lists().await?.is_empty() {
+        let title = format!("Newsletter del {name}");
+        let about = "Le notizie, i nuovi servizi e i prossimi eventi, una volta al mese.";
+        scoped.put_list("notizie", &title, about, chrono::Utc::now()).await?;
     }
     Ok(())
 }

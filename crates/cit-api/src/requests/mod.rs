@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::first_forwarded_for;
 
 pub use limits::RateLimits;
-pub use tokens::{FillTokenError, Keys};
+pub use tokens::{FillTokenError, Keys, LinkError};
 
 /// Forms, submissions and tickets. `CIT_REQUESTS__MIN_FILL_SECS=3`, …
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -109,10 +109,117 @@ impl Keys {
     }
 }
 
+/// Why a newsletter link was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkError {
+    /// Not issued by us, or for another tenant.
+    Invalid,
+    /// Past its time (a confirmation link lives `CIT_NEWSLETTER__CONFIRM_HOURS`).
+    Expired,
+}
+
+fn verify(key: &[u8], parts: &[&[u8]], given: &[u8]) -> bool {
+    let Ok(mut m) = HmacSha256::new_from_slice(key) else { return false };
+    for p in parts {
+        m.update(&(p.len() as u64).to_be_bytes());
+        m.update(p);
+    }
+    given.len() == 24 && m.verify_truncated_left(given).is_ok()
+}
+
+impl Keys {
+    /// The confirmation link of a subscription (double opt-in): the list, the address and an
+    /// expiry, signed: `<list>.<address, base64url>.<expiry ms>.<signature>`.
+    pub fn newsletter_confirmation(
+        &self,
+        tenant: &str,
+        list: uuid::Uuid,
+        email: &str,
+        expires: DateTime<Utc>,
+    ) -> String {
+        let list = list.simple().to_string();
+        let address = URL_SAFE_NO_PAD.encode(email.as_bytes());
+        let ms = expires.timestamp_millis().to_string();
+        let sig = mac(
+            &self.secret,
+            &[b"newsletter confirm", tenant.as_bytes(), list.as_bytes(), email.as_bytes(), ms.as_bytes()],
+        );
+        format!("{list}.{address}.{ms}.{}", URL_SAFE_NO_PAD.encode(&sig[..24]))
+    }
+
+    /// The list and the address of a confirmation link that is ours and still valid.
+    pub fn check_newsletter_confirmation(
+        &self,
+        token: &str,
+        tenant: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(uuid::Uuid, String), LinkError> {
+        let mut parts = token.split('.');
+        let (Some(list), Some(address), Some(ms), Some(sig), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(LinkError::Invalid);
+        };
+        let email =
+            URL_SAFE_NO_PAD.decode(address).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Invalid)?;
+        let given = URL_SAFE_NO_PAD.decode(sig).map_err(|_| LinkError::Invalid)?;
+        let parts: [&[u8]; 5] =
+            [b"newsletter confirm", tenant.as_bytes(), list.as_bytes(), email.as_bytes(), ms.as_bytes()];
+        if !verify(&self.secret, &parts, &given) {
+            return Err(LinkError::Invalid);
+        }
+        let list = uuid::Uuid::parse_str(list).map_err(|_| LinkError::Invalid)?;
+        let expires: i64 = ms.parse().map_err(|_| LinkError::Invalid)?;
+        if now.timestamp_millis() > expires {
+            return Err(LinkError::Expired);
+        }
+        Ok((list, email))
+    }
+
+    /// The unsubscribe link of a subscriber (every message carries it; it does not expire):
+    /// `<subscriber>.<signature>`.
+    pub fn newsletter_unsubscribe(&self, tenant: &str, subscriber: uuid::Uuid) -> String {
+        let id = subscriber.simple().to_string();
+        let sig = mac(&self.secret, &[b"newsletter unsubscribe", tenant.as_bytes(), id.as_bytes()]);
+        format!("{id}.{}", URL_SAFE_NO_PAD.encode(&sig[..24]))
+    }
+
+    /// The subscriber of an unsubscribe link that is ours.
+    pub fn check_newsletter_unsubscribe(&self, token: &str, tenant: &str) -> Result<uuid::Uuid, LinkError> {
+        let (id, sig) = token.split_once('.').ok_or(LinkError::Invalid)?;
+        let given = URL_SAFE_NO_PAD.decode(sig).map_err(|_| LinkError::Invalid)?;
+        if !verify(&self.secret, &[b"newsletter unsubscribe", tenant.as_bytes(), id.as_bytes()], &given) {
+            return Err(LinkError::Invalid);
+        }
+        uuid::Uuid::parse_str(id).map_err(|_| LinkError::Invalid)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn newsletter_links_are_signed_bound_and_the_confirmation_expires() {
+        let k = Keys::derive(b"0123456789abcdef0123456789abcdef");
+        let t0 = Utc::now();
+        let list = uuid::Uuid::new_v4();
+        let tok = k.newsletter_confirmation("lecce", list, "anna@a.example", t0 + Duration::hours(48));
+        assert_eq!(k.check_newsletter_confirmation(&tok, "lecce", t0), Ok((list, "anna@a.example".to_owned())));
+        assert_eq!(k.check_newsletter_confirmation(&tok, "lecce", t0 + Duration::hours(49)), Err(LinkError::Expired));
+        assert_eq!(k.check_newsletter_confirmation(&tok, "genova", t0), Err(LinkError::Invalid));
+        let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("bea@a.example");
+        let mut parts: Vec<&str> = tok.split('.').collect();
+        parts[1] = &other;
+        assert_eq!(k.check_newsletter_confirmation(&parts.join("."), "lecce", t0), Err(LinkError::Invalid));
+        let sub = uuid::Uuid::new_v4();
+        let out = k.newsletter_unsubscribe("lecce", sub);
+        assert_eq!(k.check_newsletter_unsubscribe(&out, "lecce"), Ok(sub));
+        assert_eq!(k.check_newsletter_unsubscribe(&out, "genova"), Err(LinkError::Invalid));
+        let forged = format!("{}.{}", uuid::Uuid::new_v4().simple(), out.split_once('.').map(|p| p.1).unwrap_or(""));
+        assert_eq!(k.check_newsletter_unsubscribe(&forged, "lecce"), Err(LinkError::Invalid));
+    }
 
     #[test]
     fn fill_tokens_are_bound_and_timed() {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod forms;
 pub mod media;
 pub mod members;
+pub mod newsletter;
 pub mod ops;
 pub mod search;
 pub mod tenants;

@@ -151,3 +151,66 @@ pub async fn cancel_registration(cx: &Ctx, secret: &str, client: &str) -> Result
     )
     .await
 }
+
+/// The tenant's newsletters.
+pub async fn newsletter_lists(cx: &Ctx) -> Result<Value, ApiError> {
+    let reply = call(cx, reqwest::Method::GET, "newsletter/lists", Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        s => Err(ApiError::Unavailable(format!("newsletter lists: status {s}"))),
+    }
+}
+
+/// One newsletter with a fresh fill token; `NotFound` when there is no such list.
+pub async fn newsletter_list(cx: &Ctx, list: &str) -> Result<Value, ApiError> {
+    let list = segment(list).ok_or(ApiError::NotFound)?;
+    let reply = call(cx, reqwest::Method::GET, &format!("newsletter/lists/{list}"), Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        404 => Err(ApiError::NotFound),
+        s => Err(ApiError::Unavailable(format!("newsletter {list}: status {s}"))),
+    }
+}
+
+/// Asks to subscribe; any answer but a failure to reach the API is the caller's to read.
+pub async fn newsletter_subscribe(cx: &Ctx, list: &str, payload: &Value, client: &str) -> Result<Reply, ApiError> {
+    let list = segment(list).ok_or(ApiError::NotFound)?;
+    call(
+        cx,
+        reqwest::Method::POST,
+        &format!("newsletter/lists/{list}/subscriptions"),
+        Body::Json(payload),
+        Some(client),
+    )
+    .await
+}
+
+/// What a confirmation link names, without confirming it; any answer but a failure to reach
+/// the API is the caller's to read.
+pub async fn newsletter_confirmation(cx: &Ctx, token: &str) -> Result<Reply, ApiError> {
+    let token = token_segment(token).ok_or(ApiError::NotFound)?;
+    call(cx, reqwest::Method::GET, &format!("newsletter/confirmations/{token}"), Body::None, None).await
+}
+
+/// Confirms a subscription with the token of its link.
+pub async fn newsletter_confirm(cx: &Ctx, token: &str, client: &str) -> Result<Reply, ApiError> {
+    let body = serde_json::json!({ "token": token });
+    call(cx, reqwest::Method::POST, "newsletter/confirmations", Body::Json(&body), Some(client)).await
+}
+
+/// The subscription behind an unsubscribe link (`post`: unsubscribes it).
+pub async fn newsletter_unsubscribe(cx: &Ctx, token: &str, post: bool, client: &str) -> Result<Reply, ApiError> {
+    let token = token_segment(token).ok_or(ApiError::NotFound)?;
+    let empty = serde_json::json!({});
+    let (method, body) =
+        if post { (reqwest::Method::POST, Body::Json(&empty)) } else { (reqwest::Method::GET, Body::None) };
+    call(cx, method, &format!("newsletter/unsubscribe/{token}"), body, Some(client)).await
+}
+
+/// A path segment of a newsletter link: base64url and dots.
+fn token_segment(s: &str) -> Option<&str> {
+    (!s.is_empty()
+        && s.len() <= 400
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
+    .then_some(s)
+}

@@ -12,7 +12,9 @@
 //! - `GET/POST /assistenza/ticket/{secret}`: the ticket, its public thread and a reply box;
 //! - `POST /valutazione`: the page rating (form `valutazione-pagina`);
 //! - `GET/POST /eventi/{slug}/iscrizione` and `/eventi/iscrizione/{secret}`: registration for
-//!   an event and its cancellation (`registration.rs`).
+//!   an event and its cancellation (`registration.rs`);
+//! - `GET/POST /newsletter`, `/newsletter/conferma/{token}`, `/newsletter/disiscrizione/{token}`:
+//!   subscription with double opt-in and unsubscribe (`newsletter.rs`).
 //!
 //! None of these pages is cached, by the site or by the browser.
 
@@ -20,6 +22,7 @@ pub mod client;
 pub mod csrf;
 pub mod forms;
 pub mod multipart;
+mod newsletter;
 mod rating;
 mod registration;
 mod submit;
@@ -88,6 +91,9 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         ["assistenza", "richiesta"] => Route::Assistance,
         ["assistenza", "ticket", secret] => Route::Ticket((*secret).to_owned()),
         ["valutazione"] if post => Route::Rating,
+        ["newsletter"] => Route::Newsletter,
+        ["newsletter", "conferma", token] => Route::NewsletterConfirm((*token).to_owned()),
+        ["newsletter", "disiscrizione", token] => Route::NewsletterLeave((*token).to_owned()),
         ["eventi", "iscrizione", secret] => Route::Registration((*secret).to_owned()),
         ["eventi", slug, "iscrizione"] => Route::Register((*slug).to_owned()),
         _ => return None,
@@ -116,6 +122,9 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         Route::Contact => submit::contact(cx, &mut visitor, posted.as_ref(), &files).await,
         Route::Assistance => submit::assistance(cx, &mut visitor, posted.as_ref(), &files).await,
         Route::Ticket(secret) => ticket::page(cx, &mut visitor, &secret, posted.as_ref()).await,
+        Route::Newsletter => newsletter::subscribe(cx, &mut visitor, posted.as_ref()).await,
+        Route::NewsletterConfirm(token) => newsletter::confirm(cx, &mut visitor, &token, posted.as_ref()).await,
+        Route::NewsletterLeave(token) => newsletter::unsubscribe(cx, &visitor, &token, posted.as_ref()).await,
         Route::Register(slug) => registration::form(cx, &mut visitor, &slug, posted.as_ref()).await,
         Route::Registration(secret) => registration::own(cx, &mut visitor, &secret, posted.as_ref()).await,
         Route::Rating => match posted.as_ref() {
@@ -133,6 +142,9 @@ enum Route {
     Rating,
     Register(String),
     Registration(String),
+    Newsletter,
+    NewsletterConfirm(String),
+    NewsletterLeave(String),
 }
 
 /// What a handler of this module produces: a page, or a redirect after a successful post.

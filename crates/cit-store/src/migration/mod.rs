@@ -14,6 +14,7 @@ mod m20261201_000006_requests;
 mod m20261201_000007_attachments;
 mod m20261202_000008_webhooks;
 mod m20261206_000009_events;
+mod m20261206_000010_newsletter;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_attachments::Migration),
             Box::new(m20261202_000008_webhooks::Migration),
             Box::new(m20261206_000009_events::Migration),
+            Box::new(m20261206_000010_newsletter::Migration),
         ]
     }
 }
