@@ -208,7 +208,7 @@ async fn bad_subscriptions_and_forged_links_are_refused_with_nothing_stored() {
         ),
         (
             json!({"email": "anna@a.example", "consent": {"accepted": true, "version": "2026-01"}, "fill_token": genova_token}),
-            400,
+            422,
             "fill_token_invalid",
         ),
         (
@@ -234,7 +234,7 @@ async fn bad_subscriptions_and_forged_links_are_refused_with_nothing_stored() {
     // Links: forged, for another tenant, expired.
     for forged in ["x", "a.b.c.d", &format!("{}.{}", uuid::Uuid::new_v4().simple(), "A".repeat(32))] {
         let res = app.post("/api/v1/t/lecce/newsletter/confirmations", None, json!({"token": forged})).await;
-        assert_eq!((res.status, res.code()), (400, "link_invalid"), "{forged}");
+        assert_eq!((res.status, res.code(), res.field()), (422, "link_invalid", "token"), "{forged}");
         assert_eq!(app.get(&format!("/api/v1/t/lecce/newsletter/unsubscribe/{forged}"), None).await.status, 404);
         assert_eq!(
             app.post(&format!("/api/v1/t/lecce/newsletter/unsubscribe/{forged}"), None, json!({})).await.status,
@@ -256,10 +256,10 @@ async fn bad_subscriptions_and_forged_links_are_refused_with_nothing_stored() {
     );
     assert_eq!(app.get("/api/v1/t/lecce/newsletter/confirmations/a.b.c.d", None).await.code(), "link_invalid");
     let foreign = app.post("/api/v1/t/genova/newsletter/confirmations", None, json!({"token": confirm})).await;
-    assert_eq!((foreign.status, foreign.code()), (400, "link_invalid"), "a Lecce link does not confirm in Genova");
+    assert_eq!((foreign.status, foreign.code()), (422, "link_invalid"), "a Lecce link does not confirm in Genova");
     app.clock.advance(Duration::hours(49));
     let late = app.post("/api/v1/t/lecce/newsletter/confirmations", None, json!({"token": confirm})).await;
-    assert_eq!((late.status, late.code()), (400, "link_expired"));
+    assert_eq!((late.status, late.code()), (422, "link_expired"));
     let subs = app.get("/api/v1/t/lecce/newsletter/lists/notizie/subscribers", Some(&editor)).await;
     assert_eq!((subs.body["pending"].as_u64(), subs.body["active"].as_u64()), (Some(1), Some(0)));
 

@@ -164,8 +164,8 @@ pub struct Received {
 /// Ask to subscribe. The answer is 202 whether or not the address was subscribed: the e-mail
 /// carries the confirmation link (double opt-in: nothing is sent to the address until it is
 /// followed), or says the address is subscribed already. Refused, with nothing stored: 400
-/// `honeypot` or a bad fill token, 422 `validation_failed` (the address), 422
-/// `consent_required`, 429.
+/// `honeypot`, 422 `fill_token_invalid`, `fill_too_fast` or `fill_token_expired` (field
+/// `fill_token`), 422 `validation_failed` (the address), 422 `consent_required`, 429.
 #[utoipa::path(
     tag = "newsletter",
     params(("tenant" = String, Path), ("list" = String, Path)),
@@ -196,7 +196,15 @@ pub async fn subscribe(
         return Err(bad("honeypot", "the subscription looks automated and was not accepted"));
     }
     let now = state.clock.now();
-    check_fill_token(&state, &body.fill_token, t.id.as_str(), &fill_key(&list), now)?;
+    // The token is a field of the body: a bad one is a 422 that names it.
+    check_fill_token(&state, &body.fill_token, t.id.as_str(), &fill_key(&list), now).map_err(|e| match e {
+        ApiError::BadRequest { code, detail } => ApiError::Unprocessable {
+            code,
+            detail: detail.clone(),
+            errors: vec![FieldError::new("fill_token", code, detail)],
+        },
+        other => other,
+    })?;
     let email = Email::parse(&body.email)
         .map_err(|e| ApiError::Validation(vec![FieldError::new("email", e.code, e.message)]))?;
     let s = &state.settings.newsletter;
@@ -248,15 +256,15 @@ fn link_refused(e: LinkError) -> ApiError {
 }
 
 /// Confirm a subscription (the link of the e-mail; the site posts it, so that a mail scanner
-/// that opens links confirms nothing). 400 `link_invalid` or `link_expired`; 404 when the
-/// address left the list after the link was sent.
+/// that opens links confirms nothing). 422 `link_invalid` or `link_expired` (field `token`);
+/// 404 when the address left the list after the link was sent.
 #[utoipa::path(
     tag = "newsletter",
     params(("tenant" = String, Path)),
     request_body = ConfirmBody,
     responses(
         (status = 200, body = OwnSubscription),
-        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/t/{tenant}/newsletter/confirmations")]
@@ -268,8 +276,19 @@ pub async fn confirm(
 ) -> ApiResult<HttpResponse> {
     let (t, access) = state.tenant_access(&auth, &path, Action::SubmitRequest).await?;
     let now = state.clock.now();
+    // The token is a field of the body: a bad one is a 422 that names it.
     let (list, email) =
-        state.request_keys.check_newsletter_confirmation(&body.0.token, t.id.as_str(), now).map_err(link_refused)?;
+        state.request_keys.check_newsletter_confirmation(&body.0.token, t.id.as_str(), now).map_err(|e| {
+            let (code, detail) = match link_refused(e) {
+                ApiError::BadRequest { code, detail } => (code, detail),
+                other => return other,
+            };
+            ApiError::Unprocessable {
+                code,
+                detail: detail.clone(),
+                errors: vec![FieldError::new("token", code, detail)],
+            }
+        })?;
     let scoped = state.store.scoped(&access);
     let list = scoped.list_by_id(list).await?;
     let sub = scoped.confirm_subscription(list.id, &email, now).await?;

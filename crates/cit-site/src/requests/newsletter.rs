@@ -165,7 +165,7 @@ pub async fn confirm(
             view["error"] = json!("Il collegamento è scaduto: iscriviti di nuovo, ti invieremo un nuovo collegamento.");
             p.status = 410;
         }
-        (400 | 404, _) => return Err(SiteError::NotFound),
+        (400 | 404 | 422, _) => return Err(SiteError::NotFound),
         _ => {
             let message = refusal_message(&reply)
                 .unwrap_or_else(|| "Non è stato possibile confermare l'iscrizione. Riprova.".into());
