@@ -283,6 +283,17 @@ impl TestApp {
         self.request(reqwest::Method::DELETE, path, token, None).await
     }
 
+    /// The body of a GET as bytes (a download), after checking it answered 200.
+    pub async fn get_bytes(&self, path: &str, token: Option<&str>) -> Vec<u8> {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        assert_eq!(res.status().as_u16(), 200, "GET {path}");
+        res.bytes().await.expect("body read").to_vec()
+    }
+
     /// Sends raw bytes with a content type.
     pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Res {
         let mut req = self.client.post(self.url(path)).header("content-type", content_type).body(body);

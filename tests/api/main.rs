@@ -22,5 +22,6 @@ mod requests_attachments;
 mod requests_mail;
 mod requests_tickets;
 mod search;
+mod surveys;
 mod tenancy;
 mod webhooks;

@@ -21,6 +21,7 @@ pub mod security;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod surveys;
 pub mod webhooks;
 
 pub use settings::Settings;

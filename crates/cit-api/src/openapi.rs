@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::graphql::http as graphql;
 use crate::routes::{
-    attachments, auth, content_types, entries, events, forms, media, members, newsletter, ops, search, tenants,
-    tickets, tokens, webhooks,
+    attachments, auth, content_types, entries, events, forms, media, members, newsletter, ops, search, surveys,
+    tenants, tickets, tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +36,8 @@ use crate::routes::{
         forms::list, forms::get_one, forms::submit, forms::by_secret, forms::reply_by_secret,
         events::registration_info, events::register, events::by_secret, events::cancel, events::list, events::list_csv, events::invite,
         newsletter::lists, newsletter::list_form, newsletter::put_list, newsletter::subscribe, newsletter::confirm, newsletter::confirmation, newsletter::unsubscribe_view, newsletter::unsubscribe, newsletter::subscribers, newsletter::create_campaign, newsletter::campaign, newsletter::send,
+        surveys::list, surveys::get_one, surveys::put_one, surveys::by_link, surveys::save, surveys::form, surveys::answer,
+        surveys::invite, surveys::invitations, surveys::get_results, surveys::chart, surveys::responses_csv, surveys::responses_xlsx,
         tickets::list, tickets::export_csv, tickets::get_one, tickets::update, tickets::add_message,
         tickets::submissions, tickets::submission, attachments::download,
         graphql::post, graphql::get,
@@ -52,6 +54,7 @@ use crate::routes::{
         (name = "media", description = "The media library"),
         (name = "requests", description = "Forms, submissions and assistance tickets"),
         (name = "newsletter", description = "Newsletters: lists, double opt-in subscription, one-click unsubscribe, campaigns sent at a pace through the e-mail outbox"),
+        (name = "surveys", description = "Surveys: sections and questions, invitation links for the member bodies with drafts, anonymous answers, results with charts, CSV and XLSX"),
         (name = "events", description = "Registration for events: places, waiting list, cancellation, attendees, invitations"),
         (name = "graphql", description = "GraphQL: a typed schema per tenant generated from its content types"),
         (name = "operations", description = "Health, readiness, metrics"),

@@ -11,6 +11,7 @@ pub mod events;
 pub mod forms;
 pub mod newsletter;
 pub mod search;
+pub mod surveys;
 pub mod tickets;
 pub mod types;
 pub mod webhooks;

@@ -51,7 +51,7 @@ pub use content::{
 pub use media::{MediaChange, MediaFile, MediaItem, MediaUse};
 pub use records::*;
 pub use scoped::webhooks::{NewWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookPatch};
-pub use scoped::{TenantStore, events, newsletter, outbox_queue as outbox, requests};
+pub use scoped::{TenantStore, events, newsletter, outbox_queue as outbox, requests, surveys};
 
 /// What can go wrong in the store. The API maps each variant to one status in one place.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@ pub mod newsletter;
 pub mod outbox_queue;
 pub mod requests;
 pub(crate) mod search_index;
+pub mod surveys;
 pub mod webhooks;
 
 use cit_core::content::FieldName;
@@ -20,7 +21,8 @@ use serde_json::json;
 use crate::entity::{
     api_token, audit, content_type, content_type_version, entry, entry_revision, event_registration, form,
     form_version, media, membership, newsletter_campaign, newsletter_list, newsletter_subscriber, outbox, submission,
-    submission_attachment, ticket, ticket_message, user, webhook, webhook_attempt, webhook_delivery,
+    submission_attachment, survey, survey_invitation, survey_response, ticket, ticket_message, user, webhook,
+    webhook_attempt, webhook_delivery,
 };
 use crate::platform::insert_user;
 use crate::{ApiToken, AuditEntry, Backend, Member, NewApiToken, NewUser, Store, StoreError, StoreResult};
@@ -69,6 +71,9 @@ tenant_owned! {
         form_version => "form_versions",
         submission => "submissions",
         submission_attachment => "submission_attachments",
+        survey => "surveys",
+        survey_invitation => "survey_invitations",
+        survey_response => "survey_responses",
         ticket => "tickets",
         ticket_message => "ticket_messages",
         outbox => "outbox",

@@ -107,6 +107,12 @@ impl Keys {
     pub fn registration_secret(&self, tenant: &str, registration: uuid::Uuid) -> String {
         URL_SAFE_NO_PAD.encode(mac(&self.secret, &[b"registration", tenant.as_bytes(), registration.as_bytes()]))
     }
+
+    /// The secret of a member body's invitation to a survey (its link), made the same way: the
+    /// link can be shown to staff again at any time, and only its hash is stored.
+    pub fn survey_secret(&self, tenant: &str, invitation: uuid::Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.secret, &[b"survey-invitation", tenant.as_bytes(), invitation.as_bytes()]))
+    }
 }
 
 /// Why a newsletter link was refused.

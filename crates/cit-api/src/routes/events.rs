@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::forms::{Consent, bad, check_fill_token};
+use super::no_store;
 use super::tickets::csv_cell;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::templates::EventMail;
@@ -30,11 +31,6 @@ use crate::state::State;
 /// The fill-token key of an event's registration form.
 fn form_key(event: EntryId) -> String {
     format!("event:{}", event.0)
-}
-
-fn no_store(mut resp: HttpResponse) -> HttpResponse {
-    resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// A published `evento` of the tenant, with what it says about registrations.
@@ -535,7 +531,7 @@ pub async fn invite(
 }
 
 /// Every published `ente` of the tenant, in every locale once (by translation group).
-async fn published_enti(state: &State, read: &cit_core::TenantAccess) -> ApiResult<Vec<Entry>> {
+pub(crate) async fn published_enti(state: &State, read: &cit_core::TenantAccess) -> ApiResult<Vec<Entry>> {
     let scoped = state.store.scoped(read);
     let mut all: Vec<Entry> = Vec::new();
     let mut after = None;

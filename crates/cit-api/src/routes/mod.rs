@@ -11,11 +11,14 @@ pub mod members;
 pub mod newsletter;
 pub mod ops;
 pub mod search;
+pub mod surveys;
 pub mod tenants;
 pub mod tickets;
 pub mod tokens;
 pub mod webhooks;
 
+use actix_web::HttpResponse;
+use actix_web::http::header;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -25,6 +28,12 @@ pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// An answer no cache may keep: it holds a person's own data, or changes with every request.
+pub(crate) fn no_store(mut resp: HttpResponse) -> HttpResponse {
+    resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// A list. `next_cursor` is null on the last page.

@@ -15,6 +15,7 @@ mod m20261201_000007_attachments;
 mod m20261202_000008_webhooks;
 mod m20261206_000009_events;
 mod m20261206_000010_newsletter;
+mod m20261207_000011_surveys;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_webhooks::Migration),
             Box::new(m20261206_000009_events::Migration),
             Box::new(m20261206_000010_newsletter::Migration),
+            Box::new(m20261207_000011_surveys::Migration),
         ]
     }
 }

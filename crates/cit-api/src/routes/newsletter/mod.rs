@@ -5,13 +5,7 @@
 mod campaigns;
 mod subscription;
 
-use actix_web::HttpResponse;
-use actix_web::http::header;
+use super::no_store;
 
 pub use campaigns::*;
 pub use subscription::*;
-
-fn no_store(mut resp: HttpResponse) -> HttpResponse {
-    resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    resp
-}

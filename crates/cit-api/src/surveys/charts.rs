@@ -1,0 +1,158 @@
+//! The charts of a survey's results, drawn as SVG by `charts-rs`: a bar per option (horizontal,
+//! so long labels fit), a column per point of a scale, a stacked bar of the answers by province,
+//! and a radar of the mean per row of a matrix (a stacked bar of its points when it has fewer
+//! than three rows). Each SVG is `role="img"` with a `<title>` and a `<desc>` (the summary),
+//! and the pages that show one give the same numbers as a table.
+
+use charts_rs::{BarChart, HorizontalBarChart, RadarChart, RadarIndicator, Series};
+use cit_core::surveys::{Breakdown, ChoiceCount, QuestionResult};
+
+/// The kinds of chart, for the `data-chart` attribute and the tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    Bar,
+    Stacked,
+    Radar,
+}
+
+impl ChartKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bar => "bar",
+            Self::Stacked => "stacked",
+            Self::Radar => "radar",
+        }
+    }
+}
+
+const WIDTH: f32 = 640.0;
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Makes the drawing an accessible image: a role, a name and a description, and sizes that
+/// follow its container.
+fn accessible(svg: String, id: &str, title: &str, desc: &str, kind: ChartKind) -> String {
+    let open_end = svg.find('>').unwrap_or(0);
+    let (open, rest) = svg.split_at(open_end + 1);
+    let open = open.replacen(
+        "<svg ",
+        &format!(
+            "<svg role=\"img\" aria-labelledby=\"{id}-titolo {id}-desc\" class=\"grafico\" data-chart=\"{}\" preserveAspectRatio=\"xMinYMin meet\" ",
+            kind.as_str()
+        ),
+        1,
+    );
+    format!(
+        "{open}<title id=\"{id}-titolo\">{}</title><desc id=\"{id}-desc\">{}</desc>{rest}",
+        xml_escape(title),
+        xml_escape(desc)
+    )
+}
+
+fn counts(choices: &[ChoiceCount]) -> Vec<f32> {
+    choices.iter().map(|c| c.count as f32).collect()
+}
+
+fn labels(choices: &[ChoiceCount]) -> Vec<String> {
+    choices.iter().map(|c| c.label.clone()).collect()
+}
+
+fn bars(q: &QuestionResult) -> Option<String> {
+    let series = vec![Series::new("Risposte".into(), counts(&q.choices))];
+    let svg = if q.kind == "scale" {
+        let mut c = BarChart::new(series, labels(&q.choices));
+        c.width = WIDTH;
+        c.height = 300.0;
+        c.series_list[0].label_show = true;
+        c.legend.show = Some(false);
+        c.svg()
+    } else {
+        // A horizontal chart lists its categories from the bottom up: reversed, they read in
+        // the order of the question.
+        let mut choices = q.choices.clone();
+        choices.reverse();
+        let mut c = HorizontalBarChart::new(vec![Series::new("Risposte".into(), counts(&choices))], labels(&choices));
+        c.width = WIDTH;
+        c.height = 80.0 + 36.0 * choices.len() as f32;
+        c.series_list[0].label_show = true;
+        c.legend.show = Some(false);
+        c.svg()
+    };
+    svg.ok()
+}
+
+/// The answers of each group of a breakdown, one stacked bar per group.
+fn stacked(b: &Breakdown) -> Option<String> {
+    if b.groups.is_empty() {
+        return None;
+    }
+    let options = &b.groups[0].choices;
+    let series = options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let mut s = Series::new(o.label.clone(), b.groups.iter().map(|g| g.choices[i].count as f32).collect());
+            s.stack = Some("risposte".into());
+            s
+        })
+        .collect();
+    let groups = b.groups.iter().map(|g| g.key.clone().unwrap_or_else(|| "non indicata".into())).collect();
+    let mut c = HorizontalBarChart::new(series, groups);
+    c.width = WIDTH;
+    c.height = 120.0 + 36.0 * b.groups.len() as f32;
+    c.svg().ok()
+}
+
+fn radar(q: &QuestionResult) -> Option<String> {
+    let indicators =
+        q.rows.iter().map(|r| RadarIndicator { name: r.label.clone(), max: 5.0, ..Default::default() }).collect();
+    let means = q.rows.iter().map(|r| r.stats.as_ref().map(|s| s.mean as f32).unwrap_or(0.0)).collect();
+    let mut c = RadarChart::new(vec![Series::new("Media".into(), means)], indicators);
+    c.width = WIDTH;
+    c.height = 420.0;
+    c.svg().ok()
+}
+
+fn matrix_stacked(q: &QuestionResult) -> Option<String> {
+    let series = (0..5)
+        .map(|p| {
+            let mut s = Series::new(format!("{}", p + 1), q.rows.iter().map(|r| r.points[p].count as f32).collect());
+            s.stack = Some("punti".into());
+            s
+        })
+        .collect();
+    let mut c = HorizontalBarChart::new(series, q.rows.iter().map(|r| r.label.clone()).collect());
+    c.width = WIDTH;
+    c.height = 120.0 + 36.0 * q.rows.len() as f32;
+    c.svg().ok()
+}
+
+/// The chart of a question's results, if it has one (texts and numbers have none), and its kind.
+pub fn question_chart(q: &QuestionResult, id: &str) -> Option<(ChartKind, String)> {
+    let (kind, svg) = match q.kind {
+        "single" | "multiple" | "scale" => (ChartKind::Bar, bars(q)?),
+        "matrix" if q.rows.len() >= 3 => (ChartKind::Radar, radar(q)?),
+        "matrix" => (ChartKind::Stacked, matrix_stacked(q)?),
+        _ => return None,
+    };
+    Some((kind, accessible(svg, id, &q.label, &q.summary, kind)))
+}
+
+/// The chart of a question's answers by province, one stacked bar per province.
+pub fn province_chart(q: &QuestionResult, id: &str) -> Option<(ChartKind, String)> {
+    let b = q.breakdowns.iter().find(|b| b.by == "province")?;
+    let svg = stacked(b)?;
+    let title = format!("{}: risposte per provincia", q.label);
+    let desc = b
+        .groups
+        .iter()
+        .map(|g| {
+            let parts: Vec<String> = g.choices.iter().map(|c| format!("{} {}", c.label, c.count)).collect();
+            format!("{}: {}", g.key.as_deref().unwrap_or("non indicata"), parts.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some((ChartKind::Stacked, accessible(svg, id, &title, &desc, ChartKind::Stacked)))
+}
