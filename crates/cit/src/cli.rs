@@ -55,6 +55,9 @@ enum Command {
     /// Content types as code: check schema files, apply them to tenants, export a tenant's model.
     #[command(subcommand)]
     Schema(SchemaCmd),
+    /// Surveys as code: check survey files, apply them to a tenant (docs/surveys.md).
+    #[command(subcommand)]
+    Survey(SurveyCmd),
     /// Partners: `partner new` sets one up in one command.
     #[command(subcommand)]
     Partner(crate::partner::PartnerCmd),
@@ -72,6 +75,23 @@ enum Command {
     Backup(crate::backup::BackupArgs),
     /// Check an archive made by `cit backup` and unpack it into a new data directory.
     Restore(crate::backup::RestoreArgs),
+}
+
+#[derive(Subcommand)]
+enum SurveyCmd {
+    /// Check survey files (one survey each, its slug the file name) without touching any database.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Create or change the tenant's surveys from the files; a survey already answered keeps
+    /// its questions.
+    Apply {
+        #[arg(long)]
+        tenant: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -354,6 +374,14 @@ pub async fn run(cli: Cli) -> CliResult {
             init_logging(&settings, "warn");
             let store = store(&settings).await?;
             crate::schema_export::run(&store, &tenant, out.as_deref()).await
+        }
+        Command::Survey(SurveyCmd::Check { files }) => crate::surveys::check(&files),
+        Command::Survey(SurveyCmd::Apply { tenant, files }) => {
+            init_logging(&settings, "warn");
+            let surveys = files.iter().map(|f| crate::surveys::load(f)).collect::<CliResult<Vec<_>>>()?;
+            let id = TenantId::parse(&tenant).map_err(|_| Failure::NotFound(format!("tenant {tenant} not found")))?;
+            let store = store(&settings).await?;
+            crate::surveys::apply(&store, &id, &surveys).await
         }
         Command::Partner(crate::partner::PartnerCmd::New(args)) => {
             init_logging(&settings, "warn");

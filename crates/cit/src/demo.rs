@@ -149,6 +149,7 @@ pub async fn load_content(store: &cit_store::Store) -> CliResult {
         let report = crate::schema::apply_to(store, &tenant, &types, false, false, false).await?;
         crate::schema::apply_forms_to(store, &tenant, &forms, false, false).await?;
         demo_newsletter(store, &tenant, name).await?;
+        crate::surveys::demo(store, &tenant).await?;
         let mut created =
             crate::seed::seed(store, &tenant, &types, "demo/content/common.toml", crate::seed::COMMON).await?;
         if let Some(text) = crate::seed::partner_content(id) {

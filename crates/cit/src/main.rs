@@ -12,6 +12,7 @@ mod partner;
 mod schema;
 mod schema_export;
 mod seed;
+mod surveys;
 
 use std::process::ExitCode;
 

@@ -166,6 +166,8 @@ pub fn check_answers(survey: &Survey, raw: &Value, mode: Completeness) -> Result
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use serde_json::json;
 
     use super::*;

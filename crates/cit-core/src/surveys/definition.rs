@@ -414,6 +414,8 @@ fn check_choices(choices: &[Choice], at: &str, fail: &mut impl FnMut(&'static st
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     fn def(json: serde_json::Value) -> SurveyDef {

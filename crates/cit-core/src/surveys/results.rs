@@ -280,6 +280,8 @@ pub fn tally(survey: &Survey, responses: &[(Answers, Body)]) -> Results {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use serde_json::json;
 
     use super::*;

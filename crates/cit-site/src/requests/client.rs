@@ -214,3 +214,52 @@ fn token_segment(s: &str) -> Option<&str> {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
     .then_some(s)
 }
+
+/// A member body's invitation to a survey, with its answers so far; `NotFound` for a link that
+/// names nothing.
+pub async fn survey_invitation(cx: &Ctx, survey: &str, secret: &str) -> Result<Value, ApiError> {
+    let (survey, secret) = (segment(survey).ok_or(ApiError::NotFound)?, segment(secret).ok_or(ApiError::NotFound)?);
+    let path = format!("surveys/{survey}/invitations/by-secret/{secret}");
+    let reply = call(cx, reqwest::Method::GET, &path, Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        404 | 400 => Err(ApiError::NotFound),
+        s => Err(ApiError::Unavailable(format!("survey invitation: status {s}"))),
+    }
+}
+
+/// Saves (or, with `send`, sends) a body's answers; any answer but a failure to reach the API
+/// is the caller's to read.
+pub async fn save_survey_answers(
+    cx: &Ctx,
+    survey: &str,
+    secret: &str,
+    payload: &Value,
+    client: &str,
+) -> Result<Reply, ApiError> {
+    let (survey, secret) = (segment(survey).ok_or(ApiError::NotFound)?, segment(secret).ok_or(ApiError::NotFound)?);
+    let path = format!("surveys/{survey}/invitations/by-secret/{secret}");
+    call(cx, reqwest::Method::PUT, &path, Body::Json(payload), Some(client)).await
+}
+
+/// A survey's results with their charts drawn; `NotFound` when there is no such survey or its
+/// results are not public.
+pub async fn survey_results(cx: &Ctx, survey: &str) -> Result<Value, ApiError> {
+    let survey = segment(survey).ok_or(ApiError::NotFound)?;
+    let reply =
+        call(cx, reqwest::Method::GET, &format!("surveys/{survey}/results?charts=svg"), Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        401 | 403 | 404 => Err(ApiError::NotFound),
+        s => Err(ApiError::Unavailable(format!("survey results: status {s}"))),
+    }
+}
+
+/// The tenant's surveys.
+pub async fn surveys(cx: &Ctx) -> Result<Value, ApiError> {
+    let reply = call(cx, reqwest::Method::GET, "surveys", Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        s => Err(ApiError::Unavailable(format!("surveys: status {s}"))),
+    }
+}

@@ -14,7 +14,10 @@
 //! - `GET/POST /eventi/{slug}/iscrizione` and `/eventi/iscrizione/{secret}`: registration for
 //!   an event and its cancellation (`registration.rs`);
 //! - `GET/POST /newsletter`, `/newsletter/conferma/{token}`, `/newsletter/disiscrizione/{token}`:
-//!   subscription with double opt-in and unsubscribe (`newsletter.rs`).
+//!   subscription with double opt-in and unsubscribe (`newsletter.rs`);
+//! - `GET /questionari`, `GET/POST /questionari/{slug}/invito/{secret}` and
+//!   `GET /questionari/{slug}/risultati`: surveys, answered by a member body through its own
+//!   link with drafts, and their public results with charts (`surveys.rs`).
 //!
 //! None of these pages is cached, by the site or by the browser.
 
@@ -26,6 +29,7 @@ mod newsletter;
 mod rating;
 mod registration;
 mod submit;
+mod surveys;
 mod ticket;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -96,6 +100,9 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         ["newsletter", "disiscrizione", token] => Route::NewsletterLeave((*token).to_owned()),
         ["eventi", "iscrizione", secret] => Route::Registration((*secret).to_owned()),
         ["eventi", slug, "iscrizione"] => Route::Register((*slug).to_owned()),
+        ["questionari"] if !post => Route::Surveys,
+        ["questionari", slug, "risultati"] if !post => Route::SurveyResults((*slug).to_owned()),
+        ["questionari", slug, "invito", secret] => Route::SurveyInvitation((*slug).to_owned(), (*secret).to_owned()),
         _ => return None,
     };
     let mut visitor = Visitor::of(req);
@@ -127,6 +134,11 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         Route::NewsletterLeave(token) => newsletter::unsubscribe(cx, &visitor, &token, posted.as_ref()).await,
         Route::Register(slug) => registration::form(cx, &mut visitor, &slug, posted.as_ref()).await,
         Route::Registration(secret) => registration::own(cx, &mut visitor, &secret, posted.as_ref()).await,
+        Route::Surveys => surveys::index(cx).await,
+        Route::SurveyResults(slug) => surveys::results(cx, &slug).await,
+        Route::SurveyInvitation(slug, secret) => {
+            surveys::invitation(cx, &mut visitor, &slug, &secret, posted.as_ref()).await
+        }
         Route::Rating => match posted.as_ref() {
             Some(p) => rating::post(cx, &mut visitor, p).await,
             None => Err(SiteError::NotFound),
@@ -145,6 +157,9 @@ enum Route {
     Newsletter,
     NewsletterConfirm(String),
     NewsletterLeave(String),
+    Surveys,
+    SurveyResults(String),
+    SurveyInvitation(String, String),
 }
 
 /// What a handler of this module produces: a page, or a redirect after a successful post.

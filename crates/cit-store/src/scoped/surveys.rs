@@ -171,7 +171,7 @@ impl TenantStore<'_> {
 
     /// Every survey of the tenant, by slug.
     pub async fn surveys(&self) -> StoreResult<Vec<StoredSurvey>> {
-        self.require_any(&[Action::SubmitRequest, Action::ReadRequests])?;
+        self.require_any(&[Action::SubmitRequest, Action::ReadRequests, Action::PublishContent])?;
         let rows = self.select::<survey::Entity>().order_by_asc(survey::Column::Slug).all(&self.store().read).await?;
         rows.into_iter().map(stored_of).collect()
     }
