@@ -52,7 +52,8 @@ fn definition(app: &TestApp, results: &str) -> Value {
 /// The answers of body `i`: varied, and each a plain function of `i`.
 fn answers_of(i: usize) -> Value {
     let pec = ["si", "no", "in-parte", "si"][i % 4];
-    let servizi: Vec<&str> = SERVIZI.iter().enumerate().filter(|(k, _)| !(i + k).is_multiple_of(3)).map(|(_, s)| *s).collect();
+    let servizi: Vec<&str> =
+        SERVIZI.iter().enumerate().filter(|(k, _)| !(i + k).is_multiple_of(3)).map(|(_, s)| *s).collect();
     let mut a = json!({
         "pec": pec,
         "servizi": servizi,
@@ -345,4 +346,124 @@ async fn bad_definitions_and_bad_answers_are_refused_with_nothing_stored() {
         .await;
     assert_eq!(ok.status, 202, "{}", ok.text);
     assert_eq!(app.get("/api/v1/t/lecce/surveys/gradimento/results", None).await.body["responses"], 1);
+}
+
+fn assessment(app: &TestApp) -> Value {
+    json!({
+        "title": "Autovalutazione",
+        "closes": (app.clock.now() + Duration::days(7)).to_rfc3339(),
+        "sections": [{"title": "Aree", "questions": [
+            {"name": "istanze", "label": "Istanze online", "kind": "single", "required": true, "area": "servizi",
+             "options": [{"value": "nessuna", "label": "Nessuna", "score": 0}, {"value": "alcune", "label": "Alcune", "score": 1},
+                         {"value": "tutte", "label": "Tutte", "score": 2}]},
+            {"name": "canali", "label": "Canali", "kind": "multiple", "area": "servizi",
+             "options": [{"value": "io", "label": "IO", "score": 1}, {"value": "web", "label": "Web", "score": 1}]},
+            {"name": "backup", "label": "Backup", "kind": "scale", "required": true, "area": "sicurezza"},
+            {"name": "misure", "label": "Misure", "kind": "matrix", "area": "sicurezza",
+             "rows": [{"value": "password", "label": "Password"}, {"value": "aggiornamenti", "label": "Aggiornamenti"}]},
+            {"name": "formazione", "label": "Formazione", "kind": "scale", "required": true, "area": "competenze"},
+        ]}],
+        "assessment": {
+            "levels": [{"min": 0, "label": "Iniziale"}, {"min": 40, "label": "In crescita"}, {"min": 75, "label": "Avanzato"}],
+            "areas": [
+                {"name": "servizi", "label": "Servizi online", "advice": "Portate online le istanze.", "categories": ["istanze-e-protocollo"]},
+                {"name": "sicurezza", "label": "Sicurezza", "advice": "Pianificate i backup.", "categories": ["sicurezza-informatica"],
+                 "services": ["disaster-recovery"]},
+                {"name": "competenze", "label": "Competenze", "advice": "Formate il personale.", "categories": ["formazione"]},
+            ]
+        }
+    })
+}
+
+async fn service(app: &TestApp, admin: &str, slug: &str, title: &str, category: &str) {
+    let data = json!({"title": title, "summary": "Un servizio del CIT.", "category": category, "description": "D",
+                      "how_to": "H", "access_channel": "online"});
+    let res = app
+        .post(
+            "/api/v1/t/lecce/entries/servizio",
+            Some(admin),
+            json!({"status": "published", "slug": slug, "data": data}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+}
+
+#[tokio::test]
+async fn an_assessment_gives_each_body_its_profile_and_the_cit_all_of_them() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    tenant(&app, &admin, "lecce").await;
+    bodies(&app, &admin, "lecce", 3).await;
+    service(&app, &admin, "protocollo", "Protocollo informatico", "istanze-e-protocollo").await;
+    service(&app, &admin, "disaster-recovery", "Disaster Recovery", "infrastrutture-digitali").await;
+    service(&app, &admin, "corsi", "Formazione eGov", "formazione").await;
+    service(&app, &admin, "wifi", "Wi-Fi pubblico", "infrastrutture-digitali").await;
+
+    let mut bad = assessment(&app);
+    bad["sections"][0]["questions"][2]["area"] = json!("altro");
+    let refused = app.put("/api/v1/t/lecce/surveys/maturita", Some(&admin), bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("'altro' is not an area"), "{}", refused.text);
+    assert_eq!(app.put("/api/v1/t/lecce/surveys/maturita", Some(&admin), assessment(&app)).await.status, 201);
+    app.post("/api/v1/t/lecce/surveys/maturita/invitations", Some(&admin), json!({})).await;
+    let list = app.get("/api/v1/t/lecce/surveys/maturita/invitations", Some(&admin)).await;
+    let path = |ente: &str| {
+        let link =
+            list.body["data"].as_array().unwrap().iter().find(|r| r["ente"] == ente).unwrap()["link"].as_str().unwrap();
+        format!("/api/v1/t/lecce/surveys/maturita/invitations/by-secret/{}", secret_of(link))
+    };
+
+    // ente-0: servizi 3 of 4 points (75 %, the top level), sicurezza (2-1)+(3-1)+(1-1) = 3 of 12
+    // (25 %), competenze 2 of 4 (50 %).
+    let answers = json!({"istanze": "tutte", "canali": ["io"], "backup": 2, "misure": {"password": 3, "aggiornamenti": 1},
+                         "formazione": 3});
+    let draft = app.put(&path("ente-0"), None, json!({"answers": answers})).await;
+    assert_eq!(draft.body["profile"], Value::Null, "a draft gives no profile yet");
+    let sent = app.put(&path("ente-0"), None, json!({"answers": answers, "send": true})).await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    let areas = sent.body["profile"]["areas"].as_array().unwrap();
+    let got: Vec<(f64, u64, &str)> = areas
+        .iter()
+        .map(|a| (a["percent"].as_f64().unwrap(), a["level"].as_u64().unwrap(), a["level_label"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [(75.0, 3, "Avanzato"), (25.0, 1, "Iniziale"), (50.0, 2, "In crescita")]);
+    assert_eq!(areas[0]["advice"], Value::Null);
+    assert_eq!(areas[0]["services"], json!([]), "no advice at the top level");
+    assert_eq!(areas[1]["advice"], "Pianificate i backup.");
+    let titles = |a: &Value| {
+        a["services"].as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(titles(&areas[1]), ["Disaster Recovery"], "named by slug; the Wi-Fi's category is not the area's");
+    assert_eq!(titles(&areas[2]), ["Formazione eGov"]);
+    let chart = sent.body["profile"]["chart"].as_str().unwrap();
+    assert!(chart.contains("data-chart=\"radar\"") && chart.contains("Sicurezza: 25 % (Iniziale)"), "{chart}");
+    // The body sees its own profile again through its link; another body's link shows only its own.
+    assert_eq!(app.get(&path("ente-0"), None).await.body["profile"]["areas"][1]["percent"], 25.0);
+    assert_eq!(app.get(&path("ente-1"), None).await.body["profile"], Value::Null);
+
+    let low =
+        json!({"istanze": "nessuna", "backup": 5, "misure": {"password": 5, "aggiornamenti": 5}, "formazione": 1});
+    assert_eq!(app.put(&path("ente-1"), None, json!({"answers": low, "send": true})).await.status, 200);
+
+    // The CIT sees every body side by side.
+    assert_eq!(app.get("/api/v1/t/lecce/surveys/maturita/profiles", None).await.status, 401);
+    let all = app.get("/api/v1/t/lecce/surveys/maturita/profiles", Some(&admin)).await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    let rows: Vec<(String, Vec<u64>)> = all.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["ente"].as_str().unwrap().to_owned(),
+                b["areas"].as_array().unwrap().iter().map(|a| a["level"].as_u64().unwrap()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("ente-0".to_owned(), vec![3, 1, 2]), ("ente-1".to_owned(), vec![1, 3, 1])]);
+    assert!(all.body["chart"].as_str().unwrap().contains("data-chart=\"stacked\""));
+    let plain = app.put("/api/v1/t/lecce/surveys/fabbisogni", Some(&admin), definition(&app, "staff")).await;
+    assert_eq!(plain.status, 201);
+    let not = app.get("/api/v1/t/lecce/surveys/fabbisogni/profiles", Some(&admin)).await;
+    assert_eq!((not.status, not.code()), (409, "not_an_assessment"));
 }

@@ -237,3 +237,58 @@ test('the public results page: SVG charts drawn on the server, numbers that matc
   const genova = await fetch(`${siteBase}/genova/questionari/${SURVEY}/risultati`);
   assert.match(await genova.text(), /Risposte inviate: <strong>0<\/strong>/);
 });
+
+test('an assessment: the body sends its checklist and sees its profile, with advice and the services that close each gap (axe, JavaScript off)', async () => {
+  const slug = 'ente-generato-1';
+  const invited = await api(apiBase, 'POST', '/api/v1/t/lecce/surveys/maturita-digitale/invitations', { token: admin, body: { enti: [slug] } });
+  assert.equal(invited.status, 200, invited.text);
+  const list = await api(apiBase, 'GET', '/api/v1/t/lecce/surveys/maturita-digitale/invitations', { token: admin });
+  const link = list.json.data.find((r) => r.ente === slug).link;
+  const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+  await page.goto(link);
+  await choose(page, 'istanze', 'alcune');
+  await choose(page, 'canali', 'sito');
+  await choose(page, 'canali', 'spid');
+  await choose(page, 'backup', 2);
+  await choose(page, 'misure__password', 2);
+  await choose(page, 'misure__aggiornamenti', 1);
+  await choose(page, 'open-data', 'regolarmente');
+  await choose(page, 'formazione', 4);
+  await page.getByRole('button', { name: 'Invia le risposte' }).click();
+  assert.match(page.url(), /\?inviato=1$/);
+
+  // Recomputed here: servizi online (1 + 2) of (3 + 4), sicurezza (1 + 1 + 0) of 12, dati 2 of 2,
+  // competenze 3 of 4; levels from 40 % and 75 %.
+  const rows = await page.locator('table.cit-profile-table tbody tr').evaluateAll(
+    (trs) => trs.map((tr) => [tr.querySelector('th').innerText.trim(), ...[...tr.querySelectorAll('td')].map((td) => td.innerText.trim())]),
+  );
+  assert.deepEqual(rows, [
+    ['Servizi online', '42,9 %', 'In crescita'],
+    ['Sicurezza informatica', '16,7 %', 'Iniziale'],
+    ['Dati e territorio', '100 %', 'Avanzato'],
+    ['Competenze del personale', '75 %', 'Avanzato'],
+  ]);
+  const services = await api(apiBase, 'GET', '/api/v1/t/lecce/entries/servizio?limit=100');
+  const titlesOf = (categories) => services.json.data.filter((s) => categories.includes(s.data.category)).map((s) => s.data.title).sort();
+  const advice = await page.locator('.cit-advice').evaluateAll((divs) => divs.map((d) => ({
+    area: d.querySelector('h4').innerText,
+    links: [...d.querySelectorAll('a')].map((a) => a.innerText).sort(),
+    hrefs: [...d.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+  })));
+  assert.deepEqual(advice.map((a) => a.area), ['Servizi online: In crescita', 'Sicurezza informatica: Iniziale']);
+  assert.deepEqual(advice[0].links, titlesOf(['istanze-e-protocollo', 'anagrafe-e-stato-civile', 'gestione-associata', 'transizione-digitale']));
+  assert.deepEqual(advice[1].links, titlesOf(['sicurezza-informatica', 'infrastrutture-digitali', 'assistenza-tecnica']));
+  assert.ok(advice[0].links.length > 0 && advice[0].hrefs.every((h) => h.startsWith('/lecce/servizi/')), JSON.stringify(advice));
+  const svg = page.locator('.cit-profile figure.cit-chart > svg[role="img"]');
+  assert.equal(await svg.getAttribute('data-chart'), 'radar');
+  assert.match(await svg.locator('desc').textContent(), /Sicurezza informatica: 16,7 % \(Iniziale\)/);
+  const js = await (await browser.newContext()).newPage();
+  await js.goto(link);
+  await axeCheck(js, 'assessment profile');
+
+  // The CIT sees the bodies side by side.
+  const all = await api(apiBase, 'GET', '/api/v1/t/lecce/surveys/maturita-digitale/profiles', { token: admin });
+  assert.equal(all.status, 200, all.text);
+  const mine = all.json.data.find((b) => b.ente === slug);
+  assert.deepEqual(mine.areas.map((a) => a.level_label), ['In crescita', 'Iniziale', 'Avanzato', 'Avanzato']);
+});

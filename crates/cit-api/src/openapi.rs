@@ -37,7 +37,7 @@ use crate::routes::{
         events::registration_info, events::register, events::by_secret, events::cancel, events::list, events::list_csv, events::invite,
         newsletter::lists, newsletter::list_form, newsletter::put_list, newsletter::subscribe, newsletter::confirm, newsletter::confirmation, newsletter::unsubscribe_view, newsletter::unsubscribe, newsletter::subscribers, newsletter::create_campaign, newsletter::campaign, newsletter::send,
         surveys::list, surveys::get_one, surveys::put_one, surveys::by_link, surveys::save, surveys::form, surveys::answer,
-        surveys::invite, surveys::invitations, surveys::get_results, surveys::chart, surveys::responses_csv, surveys::responses_xlsx,
+        surveys::invite, surveys::invitations, surveys::get_results, surveys::all_profiles, surveys::chart, surveys::responses_csv, surveys::responses_xlsx,
         tickets::list, tickets::export_csv, tickets::get_one, tickets::update, tickets::add_message,
         tickets::submissions, tickets::submission, attachments::download,
         graphql::post, graphql::get,

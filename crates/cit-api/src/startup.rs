@@ -162,6 +162,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(surveys::invite)
         .service(surveys::invitations)
         .service(surveys::get_results)
+        .service(surveys::all_profiles)
         .service(surveys::chart)
         .service(tickets::list)
         .service(tickets::export_csv)

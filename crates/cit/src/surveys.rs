@@ -48,18 +48,25 @@ pub async fn apply(store: &cit_store::Store, tenant: &TenantId, surveys: &[Surve
     Ok(())
 }
 
-/// The demo's survey (schema/surveys/fabbisogni-digitali.toml, built in), in every partner that does not have it yet.
+/// The demo's surveys (built in from schema/surveys/), in every partner that does not have them.
 pub async fn demo(store: &cit_store::Store, tenant: &TenantId) -> CliResult {
-    let def: SurveyDef = toml::from_str(DEMO).map_err(|e| Failure::Other(e.into()))?;
-    let slug = SurveySlug::parse("fabbisogni-digitali").map_err(|e| Failure::Other(anyhow::anyhow!(e.message)))?;
-    let survey =
-        Survey::parse(slug, def).map_err(|_| Failure::Other(anyhow::anyhow!("the demo survey is not valid")))?;
     let (_, access) = crate::cli::console_in(store, tenant, cit_core::Action::PublishContent).await?;
     let scoped = store.scoped(&access);
-    if scoped.surveys().await?.iter().all(|s| s.survey.slug() != survey.slug()) {
+    let existing = scoped.surveys().await?;
+    for (slug, text) in DEMO {
+        if existing.iter().any(|s| s.survey.slug().as_str() == *slug) {
+            continue;
+        }
+        let def: SurveyDef = toml::from_str(text).map_err(|e| Failure::Other(e.into()))?;
+        let slug = SurveySlug::parse(slug).map_err(|e| Failure::Other(anyhow::anyhow!(e.message)))?;
+        let survey =
+            Survey::parse(slug, def).map_err(|_| Failure::Other(anyhow::anyhow!("a demo survey is not valid")))?;
         scoped.put_survey(&survey, chrono::Utc::now()).await?;
     }
     Ok(())
 }
 
-const DEMO: &str = include_str!("../../../schema/surveys/fabbisogni-digitali.toml");
+const DEMO: &[(&str, &str)] = &[
+    ("fabbisogni-digitali", include_str!("../../../schema/surveys/fabbisogni-digitali.toml")),
+    ("maturita-digitale", include_str!("../../../schema/surveys/maturita-digitale.toml")),
+];

@@ -532,12 +532,17 @@ pub async fn invite(
 
 /// Every published `ente` of the tenant, in every locale once (by translation group).
 pub(crate) async fn published_enti(state: &State, read: &cit_core::TenantAccess) -> ApiResult<Vec<Entry>> {
+    published(state, read, "ente").await
+}
+
+/// Every published entry of a type, in every locale once (by translation group), by slug.
+pub(crate) async fn published(state: &State, read: &cit_core::TenantAccess, type_id: &str) -> ApiResult<Vec<Entry>> {
     let scoped = state.store.scoped(read);
     let mut all: Vec<Entry> = Vec::new();
     let mut after = None;
     loop {
         let query = ListQuery {
-            type_id: TypeId::parse("ente").map_err(|_| ApiError::NotFound("content type"))?,
+            type_id: TypeId::parse(type_id).map_err(|_| ApiError::NotFound("content type"))?,
             locale: None,
             statuses: vec![EntryStatus::Published],
             filters: Vec::new(),

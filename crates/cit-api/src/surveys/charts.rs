@@ -5,7 +5,7 @@
 //! and the pages that show one give the same numbers as a table.
 
 use charts_rs::{BarChart, HorizontalBarChart, RadarChart, RadarIndicator, Series};
-use cit_core::surveys::{Breakdown, ChoiceCount, QuestionResult};
+use cit_core::surveys::{AreaScore, Breakdown, ChoiceCount, QuestionResult, it_number};
 
 /// The kinds of chart, for the `data-chart` attribute and the tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,4 +155,69 @@ pub fn province_chart(q: &QuestionResult, id: &str) -> Option<(ChartKind, String
         .collect::<Vec<_>>()
         .join("; ");
     Some((ChartKind::Stacked, accessible(svg, id, &title, &desc, ChartKind::Stacked)))
+}
+
+/// A body's maturity profile: the share of each area's points, as a radar (three areas or
+/// more) or bars.
+pub fn profile_chart(areas: &[AreaScore], id: &str, title: &str) -> Option<(ChartKind, String)> {
+    let desc = areas
+        .iter()
+        .map(|a| format!("{}: {} % ({})", a.label, it_number(a.percent), a.level_label))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let shares: Vec<f32> = areas.iter().map(|a| a.percent as f32).collect();
+    let (kind, svg) = if areas.len() >= 3 {
+        let indicators =
+            areas.iter().map(|a| RadarIndicator { name: a.label.clone(), max: 100.0, ..Default::default() }).collect();
+        let mut c = RadarChart::new(vec![Series::new("Punteggio %".into(), shares)], indicators);
+        c.width = WIDTH;
+        c.height = 420.0;
+        (ChartKind::Radar, c.svg().ok()?)
+    } else {
+        let mut c = HorizontalBarChart::new(
+            vec![Series::new("Punteggio %".into(), shares)],
+            areas.iter().map(|a| a.label.clone()).collect(),
+        );
+        c.width = WIDTH;
+        c.height = 80.0 + 36.0 * areas.len() as f32;
+        c.legend.show = Some(false);
+        (ChartKind::Bar, c.svg().ok()?)
+    };
+    Some((kind, accessible(svg, id, title, &desc, kind)))
+}
+
+/// Every body side by side: per area, how many bodies stand at each level, stacked.
+pub fn levels_chart(
+    areas: &[(String, String)],
+    levels: &[String],
+    profiles: &[Vec<AreaScore>],
+    id: &str,
+) -> Option<(ChartKind, String)> {
+    let count = |area: &str, level: usize| {
+        profiles.iter().filter(|p| p.iter().any(|a| a.name == area && a.level == level)).count() as f32
+    };
+    let series = levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut s = Series::new(l.clone(), areas.iter().map(|(name, _)| count(name, i + 1)).collect());
+            s.stack = Some("livelli".into());
+            s
+        })
+        .collect();
+    let mut c = HorizontalBarChart::new(series, areas.iter().map(|(_, label)| label.clone()).collect());
+    c.width = WIDTH;
+    c.height = 120.0 + 36.0 * areas.len() as f32;
+    let svg = c.svg().ok()?;
+    let desc = areas
+        .iter()
+        .map(|(name, label)| {
+            let parts: Vec<String> =
+                levels.iter().enumerate().map(|(i, l)| format!("{l} {}", count(name, i + 1))).collect();
+            format!("{label}: {}", parts.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let title = "Livello di maturità degli enti per area";
+    Some((ChartKind::Stacked, accessible(svg, id, title, &desc, ChartKind::Stacked)))
 }

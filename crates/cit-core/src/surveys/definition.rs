@@ -112,12 +112,15 @@ impl QuestionKind {
 }
 
 /// An option of a choice question, or a row of a matrix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     /// What the answers hold: lower-case letters, digits, `-` and `_`.
     pub value: String,
     pub label: String,
+    /// An assessment's points for choosing it (0 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
 }
 
 /// A question shown only when an earlier choice question was answered with one of `any_of`.
@@ -158,6 +161,9 @@ pub struct Question {
     pub max_label: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_if: Option<Condition>,
+    /// The assessment area it scores for (`single`, `multiple`, `scale`, `matrix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
 }
 
 impl Question {
@@ -200,6 +206,10 @@ pub struct SurveyDef {
     #[serde(default)]
     pub results: ResultsVisibility,
     pub sections: Vec<Section>,
+    /// Makes the survey an assessment checklist: areas scored from the answers, a maturity
+    /// level per area, advice and services for each gap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<super::assessment::AssessmentDef>,
 }
 
 /// Whether a survey takes answers at an instant.
@@ -350,6 +360,11 @@ impl Survey {
                 }
                 seen.push(q);
             }
+        }
+        if let Some(a) = &def.assessment {
+            super::assessment::check(a, &seen, &mut fail);
+        } else if let Some(q) = seen.iter().find(|q| q.area.is_some()) {
+            fail("invalid_area", format!("question '{}': an area needs the survey's assessment", q.name));
         }
         if errors.is_empty() { Ok(Survey { slug, def }) } else { Err(errors) }
     }

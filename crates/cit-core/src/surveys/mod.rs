@@ -6,10 +6,12 @@
 //! answers as JSON, the API and the site only carry them.
 
 mod answers;
+mod assessment;
 mod definition;
 mod results;
 
 pub use answers::{Answers, Completeness, check_answers};
+pub use assessment::{AreaDef, AreaScore, AssessmentDef, Level, profile};
 pub use definition::{
     Audience, Choice, Condition, Question, QuestionKind, ResultsVisibility, Section, Survey, SurveyDef, SurveySlug,
     SurveyState,

@@ -265,6 +265,17 @@ pub async fn invitation(
         .chain(errors.get("_form").map(|m| json!({"id": "modulo", "message": m})))
         .collect();
     let status = text(&inv, "status").to_owned();
+    let profile = inv.get("profile").filter(|p| !p.is_null()).map(|p| {
+        let areas: Vec<Value> = list(p, "areas")
+            .iter()
+            .map(|a| {
+                json!({"label": text(a, "label"), "percent": it_number(a.get("percent").and_then(Value::as_f64).unwrap_or(0.0)),
+                       "level": a.get("level"), "level_label": text(a, "level_label"), "advice": a.get("advice"),
+                       "services": a.get("services")})
+            })
+            .collect();
+        json!({"areas": areas, "levels": p.get("levels"), "chart": p.get("chart")})
+    });
     page.ctx.insert(
         "survey".into(),
         json!({
@@ -278,6 +289,7 @@ pub async fn invitation(
             "status": status,
             "saved_at": inv.get("saved_at"),
             "sent_at": inv.get("sent_at"),
+            "profile": profile,
             "sections": sections,
             "summary": summary,
             "action": path,

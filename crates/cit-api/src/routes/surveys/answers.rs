@@ -57,6 +57,8 @@ pub struct InvitationView {
     pub answers: serde_json::Value,
     pub saved_at: Option<DateTime<Utc>>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// An assessment's profile of the sent answers: each area's level, advice and services.
+    pub profile: Option<super::ProfileView>,
 }
 
 async fn invitation_view(
@@ -71,7 +73,12 @@ async fn invitation_view(
     let enti = crate::routes::events::published_enti(state, &read).await?;
     let ente = enti.iter().find(|e| e.id.0 == invitation.ente);
     let name = ente.and_then(|e| e.data.get("title")).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let profile = match response.as_ref().filter(|r| r.status == cit_store::surveys::ResponseStatus::Sent) {
+        Some(r) => super::profile_view(state, auth, tenant, &s.survey, &r.answers).await?,
+        None => None,
+    };
     Ok(InvitationView {
+        profile,
         survey: SurveyView::of(s, state.clock.now()),
         ente: ente.map(|e| e.slug.clone()),
         ente_name: name,

@@ -3,6 +3,7 @@
 //! `answers.rs`; invitations, results, charts and exports for staff in `results.rs`.
 
 mod answers;
+mod profiles;
 mod results;
 
 use actix_web::{HttpResponse, get, put, web};
@@ -14,6 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use answers::*;
+pub use profiles::*;
 pub use results::*;
 
 use super::no_store;
