@@ -31,6 +31,7 @@ pub mod history;
 pub mod media;
 pub mod requests;
 pub mod site_preview;
+pub mod surveys;
 
 /// Every page route of the desk.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     content::configure(cfg);
     media::configure(cfg);
     requests::configure(cfg);
+    surveys::configure(cfg);
     admin::configure(cfg);
 }
 

@@ -83,6 +83,9 @@ pub struct SurveyView {
     /// The sections, as in the definition (docs/surveys.md).
     #[schema(value_type = Vec<Object>)]
     pub sections: serde_json::Value,
+    /// An assessment's levels and areas (docs/surveys.md#assessments); null for a plain survey.
+    #[schema(value_type = Option<Object>)]
+    pub assessment: serde_json::Value,
 }
 
 impl SurveyView {
@@ -90,6 +93,7 @@ impl SurveyView {
         Self {
             summary: SurveySummary::of(s, now),
             sections: serde_json::to_value(&s.survey.def().sections).unwrap_or_default(),
+            assessment: serde_json::to_value(&s.survey.def().assessment).unwrap_or_default(),
         }
     }
 }
