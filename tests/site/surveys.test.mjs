@@ -31,6 +31,8 @@ before(async () => {
     CIT_THEMES_DIR: path.join(ROOT, 'themes'),
     CIT_SITE_API_TIMEOUT_SECS: '60',
     CIT_REQUESTS__SITE_URL: `http://127.0.0.1:${sitePort}/{tenant}`,
+    CIT_REQUESTS__MIN_FILL_SECS: '1',
+    CIT_REQUESTS__PER_ADDRESS: '1000',
   }, [/API:\s+(http:\/\/\S+)\/api\/v1\//, /sites:\s+(http:\/\/\S+?)\/\s/, /Press Ctrl-C/]);
   apiBase = demo.matches[0][1];
   siteBase = demo.matches[1][1];
@@ -291,4 +293,40 @@ test('an assessment: the body sends its checklist and sees its profile, with adv
   assert.equal(all.status, 200, all.text);
   const mine = all.json.data.find((b) => b.ente === slug);
   assert.deepEqual(mine.areas.map((a) => a.level_label), ['In crescita', 'Iniziale', 'Avanzato', 'Avanzato']);
+});
+
+test('an anonymous survey on the site: answered all at once, an error next to its question, the fill token kept (axe, JavaScript off)', async () => {
+  const def = {
+    title: 'Gradimento del sito',
+    audience: 'anonymous',
+    results: 'public',
+    sections: [{ title: 'Il sito', questions: [
+      { name: 'voto', label: 'Quanto è utile il sito del CIT?', kind: 'scale', required: true, min_label: 'Poco', max_label: 'Molto' },
+      { name: 'cosa', label: 'Che cosa cercavi?', kind: 'short' },
+    ] }],
+  };
+  const put = await api(apiBase, 'PUT', '/api/v1/t/lecce/surveys/gradimento', { token: admin, body: def });
+  assert.equal(put.status, 201, put.text);
+  const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+  await page.goto(`${siteBase}/lecce/questionari`);
+  await page.getByRole('link', { name: 'Rispondi: Gradimento del sito' }).click();
+  assert.match(page.url(), /\/questionari\/gradimento$/);
+  assert.equal(await page.getByRole('button', { name: 'Salva la bozza' }).count(), 0, 'no drafts when anonymous');
+  await page.locator('#domanda-cosa').fill('I servizi per i Comuni');
+  await page.waitForTimeout(1300);
+  await page.getByRole('button', { name: 'Invia le risposte' }).click();
+  assert.match(await page.locator('#domanda-voto-errore').innerText(), /Rispondi/);
+  assert.equal(await page.locator('#domanda-cosa').inputValue(), 'I servizi per i Comuni');
+  const js = await (await browser.newContext()).newPage();
+  await js.goto(`${siteBase}/lecce/questionari/gradimento`);
+  await axeCheck(js, 'anonymous survey');
+  await choose(page, 'voto', 4);
+  await page.getByRole('button', { name: 'Invia le risposte' }).click();
+  assert.match(page.url(), /\?inviato=1$/);
+  assert.match(await page.locator('.cit-survey-sent').innerText(), /inviate/);
+  const results = await api(apiBase, 'GET', '/api/v1/t/lecce/surveys/gradimento/results');
+  assert.equal(results.json.responses, 1);
+  assert.equal(results.json.questions[0].choices[3].count, 1);
+  // An invited survey has no anonymous page.
+  assert.equal((await fetch(`${siteBase}/lecce/questionari/${SURVEY}`)).status, 404);
 });

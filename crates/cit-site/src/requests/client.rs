@@ -263,3 +263,22 @@ pub async fn surveys(cx: &Ctx) -> Result<Value, ApiError> {
         s => Err(ApiError::Unavailable(format!("surveys: status {s}"))),
     }
 }
+
+/// An anonymous survey's form with a fresh fill token; `NotFound` when there is no such survey
+/// or it is answered through invitations only.
+pub async fn survey_form(cx: &Ctx, survey: &str) -> Result<Value, ApiError> {
+    let survey = segment(survey).ok_or(ApiError::NotFound)?;
+    let reply = call(cx, reqwest::Method::GET, &format!("surveys/{survey}/form"), Body::None, None).await?;
+    match reply.status {
+        200 => Ok(reply.body),
+        404 | 409 => Err(ApiError::NotFound),
+        s => Err(ApiError::Unavailable(format!("survey form: status {s}"))),
+    }
+}
+
+/// Sends an anonymous survey's answers; any answer but a failure to reach the API is the
+/// caller's to read.
+pub async fn answer_survey(cx: &Ctx, survey: &str, payload: &Value, client: &str) -> Result<Reply, ApiError> {
+    let survey = segment(survey).ok_or(ApiError::NotFound)?;
+    call(cx, reqwest::Method::POST, &format!("surveys/{survey}/responses"), Body::Json(payload), Some(client)).await
+}

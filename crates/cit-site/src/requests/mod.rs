@@ -15,7 +15,8 @@
 //!   an event and its cancellation (`registration.rs`);
 //! - `GET/POST /newsletter`, `/newsletter/conferma/{token}`, `/newsletter/disiscrizione/{token}`:
 //!   subscription with double opt-in and unsubscribe (`newsletter.rs`);
-//! - `GET /questionari`, `GET/POST /questionari/{slug}/invito/{secret}` and
+//! - `GET /questionari`, `GET/POST /questionari/{slug}` (an anonymous survey),
+//!   `GET/POST /questionari/{slug}/invito/{secret}` and
 //!   `GET /questionari/{slug}/risultati`: surveys, answered by a member body through its own
 //!   link with drafts, and their public results with charts (`surveys.rs`).
 //!
@@ -101,6 +102,7 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         ["eventi", "iscrizione", secret] => Route::Registration((*secret).to_owned()),
         ["eventi", slug, "iscrizione"] => Route::Register((*slug).to_owned()),
         ["questionari"] if !post => Route::Surveys,
+        ["questionari", slug] => Route::AnonymousSurvey((*slug).to_owned()),
         ["questionari", slug, "risultati"] if !post => Route::SurveyResults((*slug).to_owned()),
         ["questionari", slug, "invito", secret] => Route::SurveyInvitation((*slug).to_owned(), (*secret).to_owned()),
         _ => return None,
@@ -135,6 +137,7 @@ pub async fn handle(cx: &Ctx, req: &HttpRequest, segments: &[&str], body: &[u8])
         Route::Register(slug) => registration::form(cx, &mut visitor, &slug, posted.as_ref()).await,
         Route::Registration(secret) => registration::own(cx, &mut visitor, &secret, posted.as_ref()).await,
         Route::Surveys => surveys::index(cx).await,
+        Route::AnonymousSurvey(slug) => surveys::anonymous(cx, &mut visitor, &slug, posted.as_ref()).await,
         Route::SurveyResults(slug) => surveys::results(cx, &slug).await,
         Route::SurveyInvitation(slug, secret) => {
             surveys::invitation(cx, &mut visitor, &slug, &secret, posted.as_ref()).await
@@ -158,6 +161,7 @@ enum Route {
     NewsletterConfirm(String),
     NewsletterLeave(String),
     Surveys,
+    AnonymousSurvey(String),
     SurveyResults(String),
     SurveyInvitation(String, String),
 }

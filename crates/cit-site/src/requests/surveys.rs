@@ -4,6 +4,8 @@
 //!   to come back to (nothing is required), "Invia le risposte" sends them for good. A question
 //!   with a condition says when to answer it (the API drops answers it hides). Refusals show
 //!   next to their questions, the typed answers kept.
+//! - `GET/POST /questionari/{slug}`: an anonymous survey, answered all at once with a fill token
+//!   and a honeypot (404 for a survey answered through invitations).
 //! - `GET /questionari/{slug}/risultati`: the results of a survey whose results are public:
 //!   per question the summary, the chart (SVG drawn by the API) and the same numbers as a table.
 //! - `GET /questionari`: the surveys, with links to the public results.
@@ -182,6 +184,54 @@ fn sections_view(survey: &Value, values: &Value, errors: &FieldErrors) -> Vec<Va
         .collect()
 }
 
+/// The errors of a refused save or send: next to their questions (422) or for the whole form.
+fn refusal(survey: &Value, reply: &client::Reply) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    match (reply.status, reply.code()) {
+        (409, code) => {
+            let m = match code {
+                "already_answered" => "Le risposte di questo ente sono già state inviate: non si possono più cambiare.",
+                "survey_closed" => "Il questionario è chiuso: le risposte non sono più accettate.",
+                "survey_not_open" => "Il questionario non è ancora aperto.",
+                _ => "Non è stato possibile salvare le risposte.",
+            };
+            errors.insert("_form".into(), m.into());
+        }
+        (422, _) => {
+            errors = errors_of(survey, &reply.body);
+            if errors.is_empty() {
+                errors.insert("_form".into(), "Alcune risposte non sono valide: controllale.".into());
+            }
+        }
+        _ => {
+            let m = refusal_message(reply).unwrap_or_else(|| "Non è stato possibile salvare le risposte.".into());
+            errors.insert("_form".into(), m);
+        }
+    }
+    errors
+}
+
+/// The error summary of the form: each question's error, then the form's.
+fn summary_of(sections: &[Value], errors: &FieldErrors) -> Vec<Value> {
+    sections
+        .iter()
+        .flat_map(|s| list(s, "questions").iter())
+        .filter_map(|q| {
+            q.get("error").filter(|e| !e.is_null()).map(|e| json!({"id": q["id"], "label": q["label"], "message": e}))
+        })
+        .chain(errors.get("_form").map(|m| json!({"id": "modulo", "message": m})))
+        .collect()
+}
+
+fn survey_page(survey: &Value) -> (Page, String) {
+    let title = text(survey, "title").to_owned();
+    let mut page = Page::new("requests/survey.html", format!("Questionario: {title}"));
+    crumbs(&mut page, &[("Questionari", Some("/questionari")), (&title, None)]);
+    (page, title)
+}
+
+const SESSION_EXPIRED: &str = "La sessione del modulo è scaduta: controlla le risposte e premi di nuovo il pulsante.";
+
 pub async fn invitation(
     cx: &Ctx,
     visitor: &mut Visitor,
@@ -196,74 +246,34 @@ pub async fn invitation(
         other => other?,
     };
     let survey = inv.get("survey").cloned().unwrap_or(Value::Null);
-    let title = text(&survey, "title").to_owned();
-    let mut page = Page::new("requests/survey.html", format!("Questionario: {title}"));
-    crumbs(&mut page, &[("Questionari", Some("/questionari")), (&title, None)]);
+    let (mut page, title) = survey_page(&survey);
     let mut errors = FieldErrors::new();
     let mut values = inv.get("answers").cloned().unwrap_or_else(|| json!({}));
     if let Some(posted) = posted {
         values = answers_of(&survey, posted);
         let send = posted.get("azione") == Some("invia");
         if !visitor.verify(cx, &form_key, posted.get("csrf")) {
-            errors.insert(
-                "_form".into(),
-                "La sessione del modulo è scaduta: controlla le risposte e premi di nuovo il pulsante.".into(),
-            );
+            errors.insert("_form".into(), SESSION_EXPIRED.into());
             page.status = 400;
         } else {
-            let reply = client::save_survey_answers(
-                cx,
-                slug,
-                secret,
-                &json!({"answers": values, "send": send}),
-                &visitor.address,
-            )
-            .await?;
-            match (reply.status, reply.code()) {
-                (200, _) => {
+            let payload = json!({"answers": values, "send": send});
+            let reply = client::save_survey_answers(cx, slug, secret, &payload, &visitor.address).await?;
+            match reply.status {
+                200 => {
                     visitor.rotate();
                     return Ok(Outcome::SeeOther(format!("{path}?{}=1", if send { "inviato" } else { "salvato" })));
                 }
-                (404, _) => return Err(SiteError::NotFound),
-                (409, code) => {
-                    let m = match code {
-                        "already_answered" => {
-                            "Le risposte di questo ente sono già state inviate: non si possono più cambiare."
-                        }
-                        "survey_closed" => "Il questionario è chiuso: le risposte non sono più accettate.",
-                        "survey_not_open" => "Il questionario non è ancora aperto.",
-                        _ => "Non è stato possibile salvare le risposte.",
-                    };
-                    errors.insert("_form".into(), m.into());
-                    page.status = 409;
-                }
-                (422, _) => {
-                    errors = errors_of(&survey, &reply.body);
-                    if errors.is_empty() {
-                        errors.insert("_form".into(), "Alcune risposte non sono valide: controllale.".into());
-                    }
-                    page.status = 422;
-                }
-                _ => {
-                    errors.insert(
-                        "_form".into(),
-                        refusal_message(&reply).unwrap_or_else(|| "Non è stato possibile salvare le risposte.".into()),
-                    );
-                    page.status = reply.status;
+                404 => return Err(SiteError::NotFound),
+                s => {
+                    errors = refusal(&survey, &reply);
+                    page.status = s;
                 }
             }
         }
         page.title = format!("Errore: {}", page.title);
     }
     let sections = sections_view(&survey, &values, &errors);
-    let summary: Vec<Value> = sections
-        .iter()
-        .flat_map(|s| list(s, "questions").iter())
-        .filter_map(|q| {
-            q.get("error").filter(|e| !e.is_null()).map(|e| json!({"id": q["id"], "label": q["label"], "message": e}))
-        })
-        .chain(errors.get("_form").map(|m| json!({"id": "modulo", "message": m})))
-        .collect();
+    let summary = summary_of(&sections, &errors);
     let status = text(&inv, "status").to_owned();
     let profile = inv.get("profile").filter(|p| !p.is_null()).map(|p| {
         let areas: Vec<Value> = list(p, "areas")
@@ -296,6 +306,75 @@ pub async fn invitation(
             "csrf": visitor.token(cx, &form_key),
             "saved_now": posted.is_none() && cx.query.contains_key("salvato"),
             "sent_now": posted.is_none() && cx.query.contains_key("inviato"),
+        }),
+    );
+    Ok(Outcome::Page(page))
+}
+
+/// `GET/POST /questionari/{slug}`: an anonymous survey, answered all at once (no draft: nothing
+/// ties a visitor to one), with a fill token and a honeypot like every public form.
+pub async fn anonymous(
+    cx: &Ctx,
+    visitor: &mut Visitor,
+    slug: &str,
+    posted: Option<&Posted>,
+) -> Result<Outcome, SiteError> {
+    let path = format!("/questionari/{slug}");
+    let form_key = format!("survey:{slug}");
+    let form = match client::survey_form(cx, slug).await {
+        Err(ApiError::NotFound) => return Err(SiteError::NotFound),
+        other => other?,
+    };
+    let survey = form.get("survey").cloned().unwrap_or(Value::Null);
+    let (mut page, title) = survey_page(&survey);
+    let mut errors = FieldErrors::new();
+    let mut values = json!({});
+    let mut fill_token = text(&form, "fill_token").to_owned();
+    if let Some(posted) = posted {
+        values = answers_of(&survey, posted);
+        if !visitor.verify(cx, &form_key, posted.get("csrf")) {
+            errors.insert("_form".into(), SESSION_EXPIRED.into());
+            page.status = 400;
+        } else {
+            let payload = json!({"answers": values, "fill_token": posted.get("fill_token").unwrap_or(""),
+                                 "website": posted.get("website").unwrap_or("")});
+            let reply = client::answer_survey(cx, slug, &payload, &visitor.address).await?;
+            match reply.status {
+                202 => {
+                    visitor.rotate();
+                    return Ok(Outcome::SeeOther(format!("{path}?inviato=1")));
+                }
+                s => {
+                    errors = refusal(&survey, &reply);
+                    if !reply.code().starts_with("fill_token") && reply.code() != "fill_too_fast" {
+                        fill_token = posted.get("fill_token").unwrap_or("").to_owned();
+                    }
+                    page.status = s;
+                }
+            }
+        }
+        page.title = format!("Errore: {}", page.title);
+    }
+    let sections = sections_view(&survey, &values, &errors);
+    let summary = summary_of(&sections, &errors);
+    let sent_now = posted.is_none() && cx.query.contains_key("inviato");
+    page.ctx.insert(
+        "survey".into(),
+        json!({
+            "title": title,
+            "description": survey.get("description"),
+            "state": survey.get("state"),
+            "closes": survey.get("closes"),
+            "results_public": text(&survey, "results") == "public",
+            "slug": slug,
+            "anonymous": true,
+            "status": if sent_now { "sent" } else { "none" },
+            "sections": sections,
+            "summary": summary,
+            "action": path,
+            "csrf": visitor.token(cx, &form_key),
+            "fill_token": fill_token,
+            "sent_now": sent_now,
         }),
     );
     Ok(Outcome::Page(page))
@@ -382,7 +461,8 @@ pub async fn index(cx: &Ctx) -> Result<Outcome, SiteError> {
     let items: Vec<Value> = list(&all, "data")
         .iter()
         .map(|s| json!({"slug": s.get("slug"), "title": s.get("title"), "description": s.get("description"),
-                        "state": s.get("state"), "closes": s.get("closes"), "results_public": text(s, "results") == "public"}))
+                        "state": s.get("state"), "closes": s.get("closes"), "results_public": text(s, "results") == "public",
+                        "anonymous": text(s, "audience") == "anonymous"}))
         .collect();
     page.ctx.insert("surveys".into(), json!(items));
     Ok(Outcome::Page(page))
