@@ -171,7 +171,8 @@ pub fn profile_chart(areas: &[AreaScore], id: &str, title: &str) -> Option<(Char
             areas.iter().map(|a| RadarIndicator { name: a.label.clone(), max: 100.0, ..Default::default() }).collect();
         let mut c = RadarChart::new(vec![Series::new("Punteggio %".into(), shares)], indicators);
         c.width = WIDTH;
-        c.height = 420.0;
+        // The web fits the shorter side: a lower canvas leaves room for long labels at its sides.
+        c.height = 360.0;
         (ChartKind::Radar, c.svg().ok()?)
     } else {
         let mut c = HorizontalBarChart::new(
