@@ -51,6 +51,22 @@ fn accessible(svg: String, id: &str, title: &str, desc: &str, kind: ChartKind) -
     )
 }
 
+/// An axis of counts: whole-number ticks from 0, at most five steps.
+fn count_axis(configs: &mut [charts_rs::YAxisConfig], largest: f32) {
+    let step = (largest / 5.0).ceil().max(1.0);
+    // One step above the largest, so that the label at the end of the longest bar fits.
+    let max = ((largest / step).floor() + 1.0) * step;
+    if let Some(axis) = configs.first_mut() {
+        axis.min = Some(0.0);
+        axis.max = Some(max);
+        axis.split_number = (max / step) as usize;
+    }
+}
+
+fn largest(xs: impl IntoIterator<Item = f32>) -> f32 {
+    xs.into_iter().fold(0.0, f32::max)
+}
+
 fn counts(choices: &[ChoiceCount]) -> Vec<f32> {
     choices.iter().map(|c| c.count as f32).collect()
 }
@@ -63,6 +79,7 @@ fn bars(q: &QuestionResult) -> Option<String> {
     let series = vec![Series::new("Risposte".into(), counts(&q.choices))];
     let svg = if q.kind == "scale" {
         let mut c = BarChart::new(series, labels(&q.choices));
+        count_axis(&mut c.y_axis_configs, largest(counts(&q.choices)));
         c.width = WIDTH;
         c.height = 300.0;
         c.series_list[0].label_show = true;
@@ -74,6 +91,7 @@ fn bars(q: &QuestionResult) -> Option<String> {
         let mut choices = q.choices.clone();
         choices.reverse();
         let mut c = HorizontalBarChart::new(vec![Series::new("Risposte".into(), counts(&choices))], labels(&choices));
+        count_axis(&mut c.y_axis_configs, largest(counts(&choices)));
         c.width = WIDTH;
         c.height = 80.0 + 36.0 * choices.len() as f32;
         c.series_list[0].label_show = true;
@@ -89,17 +107,20 @@ fn stacked(b: &Breakdown) -> Option<String> {
         return None;
     }
     let options = &b.groups[0].choices;
+    // Bottom-up, like every horizontal chart: reversed, the groups read in the table's order.
+    let groups: Vec<_> = b.groups.iter().rev().collect();
     let series = options
         .iter()
         .enumerate()
         .map(|(i, o)| {
-            let mut s = Series::new(o.label.clone(), b.groups.iter().map(|g| g.choices[i].count as f32).collect());
+            let mut s = Series::new(o.label.clone(), groups.iter().map(|g| g.choices[i].count as f32).collect());
             s.stack = Some("risposte".into());
             s
         })
         .collect();
-    let groups = b.groups.iter().map(|g| g.key.clone().unwrap_or_else(|| "non indicata".into())).collect();
+    let groups = groups.iter().map(|g| g.key.clone().unwrap_or_else(|| "non indicata".into())).collect();
     let mut c = HorizontalBarChart::new(series, groups);
+    count_axis(&mut c.y_axis_configs, largest(b.groups.iter().map(|g| g.choices.iter().map(|c| c.count as f32).sum())));
     c.width = WIDTH;
     c.height = 120.0 + 36.0 * b.groups.len() as f32;
     c.svg().ok()
@@ -116,14 +137,16 @@ fn radar(q: &QuestionResult) -> Option<String> {
 }
 
 fn matrix_stacked(q: &QuestionResult) -> Option<String> {
+    let rows: Vec<_> = q.rows.iter().rev().collect();
     let series = (0..5)
         .map(|p| {
-            let mut s = Series::new(format!("{}", p + 1), q.rows.iter().map(|r| r.points[p].count as f32).collect());
+            let mut s = Series::new(format!("{}", p + 1), rows.iter().map(|r| r.points[p].count as f32).collect());
             s.stack = Some("punti".into());
             s
         })
         .collect();
-    let mut c = HorizontalBarChart::new(series, q.rows.iter().map(|r| r.label.clone()).collect());
+    let mut c = HorizontalBarChart::new(series, rows.iter().map(|r| r.label.clone()).collect());
+    count_axis(&mut c.y_axis_configs, largest(q.rows.iter().map(|r| r.answered as f32)));
     c.width = WIDTH;
     c.height = 120.0 + 36.0 * q.rows.len() as f32;
     c.svg().ok()
@@ -197,16 +220,18 @@ pub fn levels_chart(
     let count = |area: &str, level: usize| {
         profiles.iter().filter(|p| p.iter().any(|a| a.name == area && a.level == level)).count() as f32
     };
+    let bottom_up: Vec<_> = areas.iter().rev().collect();
     let series = levels
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let mut s = Series::new(l.clone(), areas.iter().map(|(name, _)| count(name, i + 1)).collect());
+            let mut s = Series::new(l.clone(), bottom_up.iter().map(|(name, _)| count(name, i + 1)).collect());
             s.stack = Some("livelli".into());
             s
         })
         .collect();
-    let mut c = HorizontalBarChart::new(series, areas.iter().map(|(_, label)| label.clone()).collect());
+    let mut c = HorizontalBarChart::new(series, bottom_up.iter().map(|(_, label)| label.clone()).collect());
+    count_axis(&mut c.y_axis_configs, profiles.len() as f32);
     c.width = WIDTH;
     c.height = 120.0 + 36.0 * areas.len() as f32;
     let svg = c.svg().ok()?;

@@ -161,7 +161,11 @@ fn summary(q: &Question, answered: u64, choices: &[ChoiceCount], stats: Option<&
                 .map(|c| format!("«{}» ({}, {} %)", c.label, c.count, it_number(c.percent)))
                 .collect();
             let lead = if leaders.len() == 1 { "la più scelta è" } else { "le più scelte sono" };
-            let mut s = format!("{who}; {lead} {}", leaders.join(" e "));
+            let listed = match leaders.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} e {last}", rest.join(", ")),
+                _ => leaders.join(""),
+            };
+            let mut s = format!("{who}; {lead} {listed}");
             if let Some(st) = stats {
                 s.push_str(&format!("; {}", stats_text(st)));
             }
