@@ -27,6 +27,7 @@ pub mod auth;
 pub mod content;
 pub mod dashboard;
 pub mod editor;
+pub mod events;
 pub mod history;
 pub mod media;
 pub mod requests;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     media::configure(cfg);
     requests::configure(cfg);
     surveys::configure(cfg);
+    events::configure(cfg);
     admin::configure(cfg);
 }
 
