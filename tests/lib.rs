@@ -46,6 +46,14 @@ impl TestDb {
         }
     }
 
+    /// A SQLite database whatever `CIT_TEST_DATABASE_URL` says: the other end of a test that
+    /// moves data between the two kinds.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("cit.db").display());
+        Self { url, dir, postgres: None }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }

@@ -448,3 +448,104 @@ async fn a_scheduled_publication_sends_entry_published() {
     assert_eq!(body["type"], "entry.published");
     assert_eq!(body["data"]["id"], res.body["id"]);
 }
+
+#[tokio::test]
+async fn media_content_types_submissions_and_tickets_are_events_too() {
+    use super::requests::{assistance, fill_token, give_forms};
+    let receiver = Receiver::start(vec![]).await;
+    let other = Receiver::start(vec![]).await;
+    let app = spawn_app_with(hooks(10)).await;
+    let admin = app.admin_token().await;
+    app.create_tenant(&admin, "lecce").await;
+    app.create_tenant(&admin, "genova").await;
+    give_forms(&app, "lecce").await;
+    let events = [
+        "media.created",
+        "media.deleted",
+        "content_type.changed",
+        "submission.created",
+        "ticket.created",
+        "ticket.updated",
+    ];
+    let hook = subscribe(&app, &admin, "lecce", &receiver.url(), &events).await;
+    subscribe(&app, &admin, "genova", &other.url(), &events).await;
+
+    let res = app.put("/api/v1/t/lecce/content-types/tema", Some(&admin), tema()).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let part =
+        reqwest::multipart::Part::bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec())
+            .file_name("verbale.pdf")
+            .mime_str("application/pdf")
+            .unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part).text("title", "Verbale");
+    let up =
+        app.client.post(app.url("/api/v1/t/lecce/media")).bearer_auth(&admin).multipart(form).send().await.unwrap();
+    assert_eq!(up.status(), 201);
+    let media: Value = up.json().await.unwrap();
+    let media_id = media["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.delete(&format!("/api/v1/t/lecce/media/{media_id}"), Some(&admin)).await.status, 204);
+    let token = fill_token(&app, "lecce", "richiesta-assistenza").await;
+    let sent =
+        app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, assistance(&token, "PEC ferma")).await;
+    assert_eq!(sent.status, 201, "{}", sent.text);
+    // A refused submission is no event.
+    let mut bad = assistance(&token, "Senza consenso");
+    bad["consent"]["accepted"] = json!(false);
+    let refused = app.post("/api/v1/t/lecce/forms/richiesta-assistenza/submissions", None, bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    let moved = app.patch("/api/v1/t/lecce/tickets/1", Some(&admin), json!({"state": "open"})).await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let reply = app
+        .post("/api/v1/t/lecce/tickets/1/messages", Some(&admin), json!({"body": "La PEC è di nuovo attiva."}))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+
+    until(&app, || receiver.received().len() >= 7).await;
+    for _ in 0..10 {
+        app.clock.advance(chrono::Duration::milliseconds(150));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let got: Vec<Value> = receiver.received().iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
+    let mut types: Vec<&str> = got.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        [
+            "content_type.changed",
+            "media.created",
+            "media.deleted",
+            "submission.created",
+            "ticket.created",
+            "ticket.updated",
+            "ticket.updated"
+        ],
+        "{got:?}"
+    );
+    let of = |t: &str| got.iter().filter(|b| b["type"] == t).map(|b| &b["data"]).collect::<Vec<_>>();
+    assert_eq!(
+        (of("content_type.changed")[0]["api_id"].as_str(), of("content_type.changed")[0]["removed"].as_bool()),
+        (Some("tema"), Some(false))
+    );
+    assert_eq!(of("media.created")[0]["id"].as_str(), Some(media_id.as_str()));
+    assert_eq!(of("media.created")[0]["content_type"], "application/pdf");
+    assert_eq!(of("media.deleted")[0]["id"].as_str(), Some(media_id.as_str()));
+    assert_eq!(of("submission.created")[0]["id"], sent.body["id"]);
+    assert_eq!(of("submission.created")[0]["form"], "richiesta-assistenza");
+    assert_eq!(of("submission.created")[0]["ticket"], 1);
+    assert_eq!(
+        (of("ticket.created")[0]["number"].as_i64(), of("ticket.created")[0]["state"].as_str()),
+        (Some(1), Some("new"))
+    );
+    let updates = of("ticket.updated");
+    assert!(updates.iter().any(|d| d["changed"] == json!(["state"]) && d["state"] == "open"), "{updates:?}");
+    assert!(updates.iter().any(|d| d["message"] == "reply" && d["state"] == "waiting"), "{updates:?}");
+    // What the requester wrote stays behind the API's checks: no name, address or text.
+    let all = receiver.received().iter().map(|r| r.body.clone()).collect::<String>();
+    for private in ["Luca", "luca@comune-a.example", "protocollo informatico", "La PEC"] {
+        assert!(!all.contains(private), "{private} in {all}");
+    }
+    assert!(other.received().is_empty(), "genova's subscription hears nothing of lecce");
+    let log =
+        app.get(&format!("/api/v1/t/lecce/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), Some(&admin)).await;
+    assert_eq!(log.body["data"].as_array().map(Vec::len), Some(7), "{}", log.text);
+}

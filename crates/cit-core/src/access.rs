@@ -289,6 +289,8 @@ pub enum PlatformAction {
     IndexSearch,
     /// Deliver the webhook events waiting in every tenant's outbox: the server itself only.
     DeliverWebhooks,
+    /// Export a tenant whole (every table, its members' users) and import one as a new tenant.
+    MoveTenants,
 }
 
 impl PlatformAction {
@@ -497,6 +499,7 @@ mod tests {
             PlatformAction::Authenticate,
             PlatformAction::IndexSearch,
             PlatformAction::DeliverWebhooks,
+            PlatformAction::MoveTenants,
         ];
         for action in all_platform {
             let console = authorize_platform(&Actor::Console, action);

@@ -20,7 +20,7 @@ use crate::entity::{
 };
 use crate::{ApiToken, Membership, Store, StoreError, StoreResult};
 
-fn require(access: &PlatformAccess, action: PlatformAction) -> StoreResult<()> {
+pub(crate) fn require(access: &PlatformAccess, action: PlatformAction) -> StoreResult<()> {
     if access.action() == action { Ok(()) } else { Err(StoreError::WrongCapability) }
 }
 

@@ -51,7 +51,7 @@ pub use content::{
 pub use media::{MediaChange, MediaFile, MediaItem, MediaUse};
 pub use records::*;
 pub use scoped::webhooks::{NewWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookPatch};
-pub use scoped::{TenantStore, events, newsletter, outbox_queue as outbox, requests, surveys};
+pub use scoped::{TenantStore, events, newsletter, outbox_queue as outbox, portable, requests, surveys};
 
 /// What can go wrong in the store. The API maps each variant to one status in one place.
 #[derive(Debug, thiserror::Error)]
@@ -230,9 +230,12 @@ impl Store {
         self
     }
 
-    /// The store's current time: see [`Store::with_clock`].
+    /// The store's current time (see [`Store::with_clock`]), to the microsecond: what
+    /// PostgreSQL keeps, so a timestamp reads back the same on both databases, and a tenant
+    /// moved from one to the other keeps every one of them exactly.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        use chrono::SubsecRound;
+        self.clock.now().trunc_subsecs(6)
     }
 
     /// How many SQL statements this store (and its clones) has run since it connected, on

@@ -2,6 +2,7 @@
 //! catalogue: what exists, how big, and who uses it.
 
 use chrono::{DateTime, Utc};
+use cit_core::webhooks::WebhookEvent;
 use cit_core::{Action, MediaId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -142,6 +143,9 @@ impl TenantStore<'_> {
             json!({"filename": model.filename, "size": model.size}),
         )
         .await?;
+        let event = json!({"id": model.id, "filename": model.filename, "content_type": model.content_type,
+            "size": model.size, "sha256": model.sha256});
+        self.enqueue_webhooks(&txn, &[WebhookEvent::MediaCreated], &event).await?;
         txn.commit().await?;
         Ok(model.into())
     }
@@ -261,6 +265,8 @@ impl TenantStore<'_> {
         self.delete::<media::Entity>().filter(media::Column::Id.eq(id.0)).exec(&txn).await?;
         self.audit_on(&txn, "media.delete", ("media", &id.to_string()), json!({"filename": found.file.filename}))
             .await?;
+        let event = json!({"id": id.0, "filename": found.file.filename});
+        self.enqueue_webhooks(&txn, &[WebhookEvent::MediaDeleted], &event).await?;
         txn.commit().await?;
         Ok(found)
     }

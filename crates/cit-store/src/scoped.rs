@@ -3,6 +3,7 @@
 pub mod events;
 pub mod newsletter;
 pub mod outbox_queue;
+pub mod portable;
 pub mod requests;
 pub(crate) mod search_index;
 pub mod surveys;

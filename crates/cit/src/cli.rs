@@ -136,6 +136,16 @@ enum SchemaCmd {
 
 #[derive(Subcommand)]
 enum TenantCmd {
+    #[command(flatten)]
+    Admin(TenantAdminCmd),
+    /// Write a tenant, whole, to a portable archive (see docs/portability.md).
+    Export(crate::tenant_archive::ExportArgs),
+    /// Load a tenant archive into this instance, on SQLite or PostgreSQL.
+    Import(crate::tenant_archive::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum TenantAdminCmd {
     /// Create a tenant.
     Create {
         /// Stable id: lower-case letters, digits and hyphens (e.g. `lecce`).
@@ -483,7 +493,7 @@ pub fn with_port(listen: &str, port: u16) -> String {
 
 /// Returns when no running API node can serve what it kept of `tenants` from before this
 /// command's writes (see the README's "Read cache").
-async fn tell_api_nodes(settings: &Settings, store: &Store, tenants: &[TenantId]) -> CliResult {
+pub(crate) async fn tell_api_nodes(settings: &Settings, store: &Store, tenants: &[TenantId]) -> CliResult {
     if tenants.is_empty() {
         return Ok(());
     }
@@ -494,10 +504,15 @@ async fn tell_api_nodes(settings: &Settings, store: &Store, tenants: &[TenantId]
 }
 
 async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
+    let cmd = match cmd {
+        TenantCmd::Export(args) => return crate::tenant_archive::export(settings, args).await,
+        TenantCmd::Import(args) => return crate::tenant_archive::import(settings, args).await,
+        TenantCmd::Admin(cmd) => cmd,
+    };
     let store = store(settings).await?;
     let access = console(PlatformAction::ManageTenants)?;
     match cmd {
-        TenantCmd::Create { id, name, domains, locales } => {
+        TenantAdminCmd::Create { id, name, domains, locales } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
             let name = DisplayName::parse(&name).map_err(invalid("name"))?;
             let domains = domains
@@ -518,22 +533,22 @@ async fn tenant(settings: &Settings, cmd: TenantCmd) -> CliResult {
                 .await?;
             println!("created tenant {} ({})", t.id, t.name);
         }
-        TenantCmd::List => {
+        TenantAdminCmd::List => {
             for t in store.list_tenants(&access).await? {
                 let state = if t.disabled_at.is_some() { "disabled" } else { "active" };
                 println!("{}\t{}\t{}\t{}", t.id, state, t.locales.join(","), t.name);
             }
         }
-        TenantCmd::Disable { id } | TenantCmd::Enable { id } if TenantId::parse(&id).is_err() => {
+        TenantAdminCmd::Disable { id } | TenantAdminCmd::Enable { id } if TenantId::parse(&id).is_err() => {
             return Err(Failure::NotFound(format!("tenant {id} not found")));
         }
-        TenantCmd::Disable { id } => {
+        TenantAdminCmd::Disable { id } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
             store.update_tenant(&access, &id, TenantPatch { disabled: Some(true), ..Default::default() }).await?;
             tell_api_nodes(settings, &store, std::slice::from_ref(&id)).await?;
             println!("disabled tenant {id}");
         }
-        TenantCmd::Enable { id } => {
+        TenantAdminCmd::Enable { id } => {
             let id = TenantId::parse(&id).map_err(invalid("tenant id"))?;
             store.update_tenant(&access, &id, TenantPatch { disabled: Some(false), ..Default::default() }).await?;
             tell_api_nodes(settings, &store, std::slice::from_ref(&id)).await?;

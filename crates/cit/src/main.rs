@@ -13,6 +13,7 @@ mod schema;
 mod schema_export;
 mod seed;
 mod surveys;
+mod tenant_archive;
 
 use std::process::ExitCode;
 

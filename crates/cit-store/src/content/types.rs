@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use cit_core::content::{Change, ContentType, diff_types};
+use cit_core::webhooks::WebhookEvent;
 use cit_core::{Action, InvalidInput};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -175,6 +176,8 @@ impl TenantStore<'_> {
                     }
                     self.strip_removed_fields(&txn, api_id, ct).await?;
                     self.record_version(&txn, api_id, version, Some(definition), &actor).await?;
+                    let event = json!({"api_id": api_id, "version": version, "removed": false});
+                    self.enqueue_webhooks(&txn, &[WebhookEvent::ContentTypeChanged], &event).await?;
                 }
                 None => {
                     let ids: Vec<uuid::Uuid> = self
@@ -197,6 +200,8 @@ impl TenantStore<'_> {
                         .exec(&txn)
                         .await?;
                     self.record_version(&txn, api_id, version, None, &actor).await?;
+                    let event = json!({"api_id": api_id, "version": version, "removed": true});
+                    self.enqueue_webhooks(&txn, &[WebhookEvent::ContentTypeChanged], &event).await?;
                 }
             }
         }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use cit_core::forms::FormId;
 use cit_core::tickets::{Priority, TicketState};
+use cit_core::webhooks::WebhookEvent;
 use cit_core::{Action, Role};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, QueryFilter, QueryOrder,
@@ -257,9 +258,16 @@ impl TenantStore<'_> {
                     serde_json::json!({ "submission": new.id, "priority": t.priority.as_str() }),
                 )
                 .await?;
+                let event = serde_json::json!({"id": t.id, "number": number, "state": TicketState::New.as_str(),
+                    "priority": t.priority.as_str(), "category": t.category, "submission": new.id});
+                self.enqueue_webhooks(txn, &[WebhookEvent::TicketCreated], &event).await?;
                 Some(number)
             }
         };
+        // Ids and form only: what the person wrote stays behind the API's permission checks.
+        let event = serde_json::json!({"id": new.id, "form": new.form.to_string(),
+            "form_version": new.sent.form_version, "created_at": new.at, "ticket": number});
+        self.enqueue_webhooks(txn, &[WebhookEvent::SubmissionCreated], &event).await?;
         let staff = self.staff_emails(txn, &new.recipients).await?;
         for mail in compose(number, &staff) {
             enqueue(txn, &tenant, mail, new.at).await?;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use cit_core::Action;
 use cit_core::tickets::{self, Priority, TicketState};
+use cit_core::webhooks::WebhookEvent;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -141,6 +142,24 @@ impl TenantStore<'_> {
             .collect()
     }
 
+    /// `ticket.updated` for the ticket `id` as it now is, with what happened (`extra`), on the
+    /// transaction of the change.
+    async fn ticket_event(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: uuid::Uuid,
+        number: i64,
+        extra: serde_json::Value,
+    ) -> StoreResult<()> {
+        let now = self.ticket_row(conn, number).await?;
+        let mut event = json!({"id": id, "number": number, "state": now.state, "priority": now.priority,
+            "category": now.category, "assignee": now.assignee});
+        if let (Some(e), serde_json::Value::Object(x)) = (event.as_object_mut(), extra) {
+            e.extend(x);
+        }
+        self.enqueue_webhooks(conn, &[WebhookEvent::TicketUpdated], &event).await
+    }
+
     async fn ticket_row(&self, conn: &impl ConnectionTrait, number: i64) -> StoreResult<ticket::Model> {
         self.select::<ticket::Entity>()
             .filter(ticket::Column::Number.eq(number))
@@ -235,6 +254,8 @@ impl TenantStore<'_> {
         if !changes.is_empty() {
             am.updated_at = Set(now);
             self.update::<ticket::Entity>().filter(ticket::Column::Id.eq(row.id)).set(am).exec(&txn).await?;
+            let changed: Vec<&String> = changes.keys().collect();
+            self.ticket_event(&txn, row.id, number, json!({"by": "staff", "changed": changed})).await?;
             self.audit_on(&txn, "ticket.update", ("ticket", &number.to_string()), serde_json::Value::Object(changes))
                 .await?;
         }
@@ -298,6 +319,8 @@ impl TenantStore<'_> {
                 .await?;
         }
         let action = if internal { "ticket.note" } else { "ticket.reply" };
+        let message = if internal { "note" } else { "reply" };
+        self.ticket_event(&txn, row.id, number, json!({"by": "staff", "message": message})).await?;
         self.audit_on(&txn, action, ("ticket", &number.to_string()), details).await?;
         let row = self.ticket_row(&txn, number).await?;
         let thread = self.thread(&txn, row, true).await?;
@@ -370,6 +393,7 @@ impl TenantStore<'_> {
             details["state"] = json!([current.state.as_str(), to.as_str()]);
         }
         self.audit_on(&txn, "ticket.requester_reply", ("ticket", &current.number.to_string()), details).await?;
+        self.ticket_event(&txn, row.id, current.number, json!({"by": "requester", "message": "reply"})).await?;
         let mut staff = self.staff_emails(&txn, notify).await?;
         if let Some(assignee) = current.assignee
             && let Some(u) = crate::entity::user::Entity::find_by_id(assignee).one(&txn).await?
