@@ -549,3 +549,50 @@ async fn media_content_types_submissions_and_tickets_are_events_too() {
         app.get(&format!("/api/v1/t/lecce/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), Some(&admin)).await;
     assert_eq!(log.body["data"].as_array().map(Vec::len), Some(7), "{}", log.text);
 }
+
+#[tokio::test]
+async fn the_delivery_log_pages_and_forgets_what_ended_past_its_retention() {
+    let receiver = Receiver::start(vec![]).await;
+    let app = spawn_app_with(hooks(10)).await;
+    let admin = tenant_with_type(&app, "lecce").await;
+    let hook = subscribe(&app, &admin, "lecce", &receiver.url(), &["entry.published"]).await;
+    let log_url = format!("/api/v1/t/lecce/webhooks/{}/deliveries", hook["id"].as_str().unwrap());
+    for n in 0..5 {
+        let body = json!({"data": {"title": format!("Avviso {n}")}, "status": "published"});
+        assert_eq!(app.post("/api/v1/t/lecce/entries/tema", Some(&admin), body).await.status, 201);
+        app.clock.advance(chrono::Duration::seconds(1));
+    }
+    until(&app, || receiver.received().len() >= 5).await;
+
+    let mut seen = Vec::new();
+    let mut url = format!("{log_url}?limit=2");
+    loop {
+        let page = app.get(&url, Some(&admin)).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let data = page.body["data"].as_array().unwrap();
+        assert!(data.len() <= 2);
+        seen.extend(data.iter().map(|d| d["id"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => url = format!("{log_url}?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    let whole = app.get(&log_url, Some(&admin)).await;
+    let all: Vec<String> =
+        whole.body["data"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(all.len(), 5);
+    assert_eq!(seen, all, "the pages are the whole log, newest first, each once");
+    let bad = app.get(&format!("{log_url}?cursor={}", uuid::Uuid::new_v4()), Some(&admin)).await;
+    assert_eq!((bad.status, bad.code()), (400, "invalid_query"), "{}", bad.text);
+    let bad = app.get(&format!("{log_url}?limit=0"), Some(&admin)).await;
+    assert_eq!(bad.status, 400);
+
+    // 31 days on, a new event; the retention job forgets the five that ended, keeps the new one.
+    app.clock.advance(chrono::Duration::days(31));
+    let body = json!({"data": {"title": "Avviso recente"}, "status": "published"});
+    assert_eq!(app.post("/api/v1/t/lecce/entries/tema", Some(&admin), body).await.status, 201);
+    cit_api::requests::retention::run_once(&app.state).await.unwrap();
+    let after = app.get(&log_url, Some(&admin)).await;
+    assert_eq!(after.body["data"].as_array().map(Vec::len), Some(1), "{}", after.text);
+    assert!(!all.contains(&after.body["data"][0]["id"].as_str().unwrap().to_owned()));
+}

@@ -1,6 +1,6 @@
 //! The retention job: anonymises the submissions older than their form's retention period
-//! (GDPR storage limitation) and deletes their attachments, rows and files. Each run is
-//! audited in the tenant's log.
+//! (GDPR storage limitation) and deletes their attachments, rows and files, each run audited
+//! in the tenant's log; and prunes the webhook delivery log past `webhooks.retention_days`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +31,15 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
                 tracing::info!(tenant = %tenant.id, form = %stored.form.id, anonymised = n, "retention");
             }
             total += n;
+        }
+        let days = state.settings.webhooks.retention_days;
+        if days > 0 {
+            let hooks = authorize(&Actor::System, tenant.facts(), Action::ManageWebhooks)?;
+            let before = now - chrono::Duration::days(i64::from(days));
+            let pruned = state.store.scoped(&hooks).prune_webhook_deliveries(before).await?;
+            if pruned > 0 {
+                tracing::info!(tenant = %tenant.id, pruned, "webhook deliveries past their retention");
+            }
         }
     }
     Ok(total)

@@ -7,7 +7,7 @@ use cit_core::Action;
 use cit_core::webhooks::{WebhookEvent, WebhookTarget};
 use cit_store::{NewWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookPatch};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::List;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -292,11 +292,22 @@ pub async fn remove(state: State, auth: Auth, path: web::Path<(String, String)>)
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The subscription's latest 100 deliveries, newest first, each with its attempts.
+/// Paging of the delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesParams {
+    /// Page size, 1–100 (default 100).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The subscription's deliveries, newest first, each with its attempts; `next_cursor` pages on.
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = [])),
-    params(("tenant" = String, Path), ("id" = uuid::Uuid, Path)),
+    params(("tenant" = String, Path), ("id" = uuid::Uuid, Path), DeliveriesParams),
     responses((status = 200, body = List<DeliveryView>))
 )]
 #[get("/api/v1/t/{tenant}/webhooks/{id}/deliveries")]
@@ -304,11 +315,24 @@ pub async fn deliveries(
     state: State,
     auth: Auth,
     path: web::Path<(String, String)>,
+    q: web::Query<DeliveriesParams>,
 ) -> ApiResult<web::Json<List<DeliveryView>>> {
     let (tenant, id) = path.into_inner();
     let (_, access) = state.tenant_access(&auth, &tenant, Action::ManageWebhooks).await?;
-    let found = state.store.scoped(&access).webhook_deliveries(id_of(&id, "webhook")?, 100).await?;
-    Ok(web::Json(List::all(found.into_iter().map(DeliveryView::from).collect())))
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::BadRequest { code: "invalid_query", detail: "limit: between 1 and 100".into() });
+    }
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| c.parse::<uuid::Uuid>().map_err(|_| cit_store::StoreError::BadCursor))
+        .transpose()?;
+    let (found, next) = state.store.scoped(&access).webhook_deliveries(id_of(&id, "webhook")?, limit, after).await?;
+    Ok(web::Json(List {
+        data: found.into_iter().map(DeliveryView::from).collect(),
+        next_cursor: next.map(|n| n.to_string()),
+    }))
 }
 
 /// Send a delivery again now, with the same `webhook-id`, whatever became of it before.

@@ -32,6 +32,9 @@ pub struct WebhookSettings {
     pub max_attempts: u32,
     /// Consecutive failed attempts (across deliveries) after which a subscription is turned off.
     pub disable_after: u32,
+    /// Days a delivery that ended (delivered or given up) stays in the log, with its attempts;
+    /// 0 keeps them all. Pruned by the hourly retention job.
+    pub retention_days: u32,
 }
 
 impl Default for WebhookSettings {
@@ -45,6 +48,7 @@ impl Default for WebhookSettings {
             max_backoff_ms: 6 * 3600 * 1000,
             max_attempts: 12,
             disable_after: 50,
+            retention_days: 30,
         }
     }
 }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use cit_core::Action;
 use cit_core::webhooks::{WebhookEvent, WebhookTarget};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 use serde_json::{Value, json};
 
 use super::TenantStore;
@@ -321,22 +323,82 @@ impl TenantStore<'_> {
             .collect()
     }
 
-    /// The subscription's latest deliveries (newest first), each with its attempts.
-    pub async fn webhook_deliveries(&self, id: uuid::Uuid, limit: u64) -> StoreResult<Vec<WebhookDelivery>> {
+    /// A page of the subscription's deliveries, newest first, each with its attempts: at most
+    /// `limit`, after the delivery `after` (the last of the previous page). Returns the page and
+    /// the id to ask for the next one, if there is more. `after` naming no delivery of this
+    /// subscription is [`StoreError::BadCursor`].
+    pub async fn webhook_deliveries(
+        &self,
+        id: uuid::Uuid,
+        limit: u64,
+        after: Option<uuid::Uuid>,
+    ) -> StoreResult<(Vec<WebhookDelivery>, Option<uuid::Uuid>)> {
         self.require(Action::ManageWebhooks)?;
         let conn = &self.store().read;
         self.webhook_row(conn, id).await?;
-        let rows = self
-            .select::<webhook_delivery::Entity>()
-            .filter(webhook_delivery::Column::WebhookId.eq(id))
+        let mut q = self.select::<webhook_delivery::Entity>().filter(webhook_delivery::Column::WebhookId.eq(id));
+        if let Some(after) = after {
+            let from = self
+                .select::<webhook_delivery::Entity>()
+                .filter(webhook_delivery::Column::WebhookId.eq(id))
+                .filter(webhook_delivery::Column::Id.eq(after))
+                .one(conn)
+                .await?
+                .ok_or(StoreError::BadCursor)?;
+            q = q.filter(
+                Condition::any().add(webhook_delivery::Column::CreatedAt.lt(from.created_at)).add(
+                    Condition::all()
+                        .add(webhook_delivery::Column::CreatedAt.eq(from.created_at))
+                        .add(webhook_delivery::Column::Id.lt(from.id)),
+                ),
+            );
+        }
+        let mut rows = q
             .order_by_desc(webhook_delivery::Column::CreatedAt)
             .order_by_desc(webhook_delivery::Column::Id)
-            .limit(limit)
+            .limit(limit + 1)
             .all(conn)
             .await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let next = if more { rows.last().map(|d| d.id) } else { None };
         let ids: Vec<uuid::Uuid> = rows.iter().map(|d| d.id).collect();
         let attempts = self.attempts_of(conn, &ids).await?;
-        Ok(Self::with_attempts(rows, attempts))
+        Ok((Self::with_attempts(rows, attempts), next))
+    }
+
+    /// Deletes the deliveries that ended (delivered, or given up) before `before`, with their
+    /// attempts: the log's retention. Waiting deliveries stay whatever their age. Returns how
+    /// many went.
+    pub async fn prune_webhook_deliveries(&self, before: chrono::DateTime<chrono::Utc>) -> StoreResult<u64> {
+        self.require(Action::ManageWebhooks)?;
+        let txn = self.store().write.begin().await?;
+        let ended = Condition::any()
+            .add(webhook_delivery::Column::DeliveredAt.lt(before))
+            .add(webhook_delivery::Column::FailedAt.lt(before));
+        let ids: Vec<uuid::Uuid> = self
+            .select::<webhook_delivery::Entity>()
+            .filter(ended)
+            .select_only()
+            .column(webhook_delivery::Column::Id)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let mut gone = 0;
+        for chunk in ids.chunks(500) {
+            self.delete::<webhook_attempt::Entity>()
+                .filter(webhook_attempt::Column::DeliveryId.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await?;
+            gone += self
+                .delete::<webhook_delivery::Entity>()
+                .filter(webhook_delivery::Column::Id.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
+        txn.commit().await?;
+        Ok(gone)
     }
 
     /// Sends a delivery again, due now, with the same id (receivers can tell a repeat).
