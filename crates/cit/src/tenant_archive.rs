@@ -246,8 +246,12 @@ async fn write_archive(
                 }
                 match table {
                     "media" => {
-                        let mid = row["id"].as_str().unwrap_or_default().to_owned();
-                        files.push((ObjectPath::from(format!("{id}/{mid}/original")), format!("media/{mid}"), true));
+                        let mid: Uuid = row["id"].as_str().unwrap_or_default().parse().unwrap_or_default();
+                        files.push((
+                            cit_api::media::original_path(id.as_str(), mid.into()),
+                            format!("media/{mid}"),
+                            true,
+                        ));
                     }
                     "submission_attachments" => {
                         let sub = row["submission_id"].as_str().unwrap_or_default().to_owned();

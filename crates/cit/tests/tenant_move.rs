@@ -31,12 +31,11 @@ fn ok(db: &TestDb, args: &[&str]) -> String {
     text(&out)
 }
 
-async fn send(client: &reqwest::Client, req: reqwest::RequestBuilder, expect: u16) -> Value {
+async fn send(req: reqwest::RequestBuilder, expect: u16) -> Value {
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     assert_eq!(status, expect, "{body}");
-    let _ = client;
     body
 }
 
@@ -175,7 +174,6 @@ async fn a_tenant_moves_from_sqlite_to_another_instance_whole_and_a_copy_stays_a
     let root = login(&client, &src.base).await;
     let api = format!("{}/api/v1/t/lecce", src.base);
     send(
-        &client,
         client
             .patch(format!("{}/api/v1/tenants/lecce", src.base))
             .bearer_auth(&root)
@@ -186,17 +184,16 @@ async fn a_tenant_moves_from_sqlite_to_another_instance_whole_and_a_copy_stays_a
     let news = |title: &str| json!({"data": {"title": title, "summary": "Una notizia del CIT.", "body": "Testo."}});
     let mut draft = news("Bozza del piano triennale");
     draft["status"] = json!("draft");
-    send(&client, client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&draft), 201).await;
+    send(client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&draft), 201).await;
     let mut later = news("Webinar di gennaio");
     later["publish_at"] = json!("2031-01-15T09:00:00Z");
-    send(&client, client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&later), 201).await;
+    send(client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&later), 201).await;
     let mut first = news("Nuovo portale dei servizi");
     first["status"] = json!("published");
-    let it = send(&client, client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&first), 201).await;
+    let it = send(client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&first), 201).await;
     let id = it["id"].as_str().unwrap().to_owned();
     for n in 2..=3 {
         send(
-            &client,
             client
                 .patch(format!("{api}/entries/notizia/{id}"))
                 .bearer_auth(&root)
@@ -209,7 +206,7 @@ async fn a_tenant_moves_from_sqlite_to_another_instance_whole_and_a_copy_stays_a
     en["status"] = json!("published");
     en["locale"] = json!("en");
     en["translation_of"] = json!(id);
-    send(&client, client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&en), 201).await;
+    send(client.post(format!("{api}/entries/notizia")).bearer_auth(&root).json(&en), 201).await;
     for tag in ["verbale", "delibera"] {
         let bytes =
             format!("%PDF-1.4\n%{tag}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
@@ -218,7 +215,7 @@ async fn a_tenant_moves_from_sqlite_to_another_instance_whole_and_a_copy_stays_a
             .mime_str("application/pdf")
             .unwrap();
         let form = reqwest::multipart::Form::new().part("file", part).text("title", tag.to_owned());
-        send(&client, client.post(format!("{api}/media")).bearer_auth(&root).multipart(form), 201).await;
+        send(client.post(format!("{api}/media")).bearer_auth(&root).multipart(form), 201).await;
     }
     let before = snapshot(&client, &src.base, &root, "lecce").await;
     assert!(before["entries"].as_object().unwrap().len() > 30, "the demo content and the test's entries");
@@ -287,7 +284,6 @@ async fn a_tenant_moves_from_sqlite_to_another_instance_whole_and_a_copy_stays_a
         .unwrap();
     assert_eq!(copy["revisions"][&copied_id]["data"].as_array().map(Vec::len), Some(3));
     send(
-        &client,
         client
             .patch(format!("{}/api/v1/t/lecce-copia/entries/notizia/{copied_id}", dst.base))
             .bearer_auth(&root2)
