@@ -98,6 +98,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         // retention job would otherwise add statements to the counts that prove no N+1.
         mail: cit_api::mail::MailSettings { poll_ms: 0, ..Settings::default().mail },
         webhooks: cit_api::webhooks::WebhookSettings { poll_ms: 0, ..Settings::default().webhooks },
+        portability: cit_api::portable::PortabilitySettings { poll_ms: 0, ..Settings::default().portability },
         requests: cit_api::requests::RequestSettings { retention_interval_secs: 0, ..Settings::default().requests },
         // Short leases: a PostgreSQL node writes at full speed a moment after it starts.
         cache: CacheSettings { lease_ms: 300, ..Settings::default().cache },

@@ -24,4 +24,5 @@ mod requests_tickets;
 mod search;
 mod surveys;
 mod tenancy;
+mod tenant_jobs;
 mod webhooks;

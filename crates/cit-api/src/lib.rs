@@ -12,6 +12,7 @@ pub mod media;
 pub mod metrics;
 pub mod newsletter;
 pub mod openapi;
+pub mod portable;
 pub mod read_cache;
 pub mod render;
 pub mod requests;

@@ -47,26 +47,32 @@ impl Default for MediaSettings {
 
 /// Opens the configured media storage.
 pub fn open_storage(settings: &crate::Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    let m = &settings.media;
-    if let Some(bucket) = &m.s3_bucket {
-        let mut b = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
-        if let Some(e) = &m.s3_endpoint {
-            b = b.with_endpoint(e).with_allow_http(e.starts_with("http://"));
-        }
-        if let Some(r) = &m.s3_region {
-            b = b.with_region(r);
-        }
-        if let Some(k) = &m.s3_access_key_id {
-            b = b.with_access_key_id(k);
-        }
-        if let Some(s) = &m.s3_secret_access_key {
-            b = b.with_secret_access_key(s.expose());
-        }
-        return Ok(Arc::new(b.build()?));
+    if settings.media.s3_bucket.is_some() {
+        return Ok(Arc::new(open_s3(settings)?));
     }
     let dir = settings.data_dir.join("media");
     std::fs::create_dir_all(&dir)?;
     Ok(Arc::new(LocalFileSystem::new_with_prefix(&dir)?))
+}
+
+/// The S3 bucket of `media.s3_bucket` (an error when none is set).
+pub fn open_s3(settings: &crate::Settings) -> anyhow::Result<object_store::aws::AmazonS3> {
+    let m = &settings.media;
+    let bucket = m.s3_bucket.as_deref().ok_or_else(|| anyhow::anyhow!("media.s3_bucket is not set"))?;
+    let mut b = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
+    if let Some(e) = &m.s3_endpoint {
+        b = b.with_endpoint(e).with_allow_http(e.starts_with("http://"));
+    }
+    if let Some(r) = &m.s3_region {
+        b = b.with_region(r);
+    }
+    if let Some(k) = &m.s3_access_key_id {
+        b = b.with_access_key_id(k);
+    }
+    if let Some(s) = &m.s3_secret_access_key {
+        b = b.with_secret_access_key(s.expose());
+    }
+    Ok(b.build()?)
 }
 
 pub fn original_path(tenant: &str, id: MediaId) -> ObjectPath {

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::graphql::http as graphql;
 use crate::routes::{
     attachments, auth, content_types, entries, events, forms, media, members, newsletter, ops, search, surveys,
-    tenants, tickets, tokens, webhooks,
+    tenant_jobs, tenants, tickets, tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -24,6 +24,7 @@ use crate::routes::{
     paths(
         auth::login, auth::refresh, auth::logout, auth::me,
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant, tenants::create_user, tenants::profile,
+        tenant_jobs::export, tenant_jobs::import, tenant_jobs::list, tenant_jobs::get_one, tenant_jobs::archive, tenant_jobs::remove,
         members::list, members::add, members::change_role, members::remove, members::audit,
         tokens::list, tokens::create, tokens::revoke,
         webhooks::list, webhooks::create, webhooks::get_one, webhooks::update, webhooks::remove,
@@ -46,7 +47,7 @@ use crate::routes::{
     modifiers(&BearerAuth, &ProblemAnswers),
     tags(
         (name = "auth", description = "Log in, refresh, log out"),
-        (name = "tenants", description = "Tenants and users (platform admins)"),
+        (name = "tenants", description = "Tenants and users, and moving a tenant between instances as export and import jobs (platform admins)"),
         (name = "members", description = "People of a tenant and their roles"),
         (name = "tokens", description = "API tokens of a tenant"),
         (name = "webhooks", description = "Webhook subscriptions of a tenant, their deliveries and redelivery"),

@@ -161,6 +161,8 @@ pub struct Settings {
     pub events: crate::events::EventSettings,
     /// The newsletter (`CIT_NEWSLETTER__…`).
     pub newsletter: crate::newsletter::NewsletterSettings,
+    /// The admin API's tenant export and import jobs (`CIT_PORTABILITY__…`).
+    pub portability: crate::portable::PortabilitySettings,
 }
 
 impl Default for Settings {
@@ -196,6 +198,7 @@ impl Default for Settings {
             webhooks: crate::webhooks::WebhookSettings::default(),
             events: crate::events::EventSettings::default(),
             newsletter: crate::newsletter::NewsletterSettings::default(),
+            portability: crate::portable::PortabilitySettings::default(),
         }
     }
 }

@@ -105,6 +105,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tenants::update_tenant)
         .service(tenants::create_user)
         .service(tenants::profile)
+        .service(tenant_jobs::export)
+        .service(tenant_jobs::import)
+        .service(tenant_jobs::list)
+        .service(tenant_jobs::get_one)
+        .service(tenant_jobs::archive)
+        .service(tenant_jobs::remove)
         .service(members::list)
         .service(members::add)
         .service(members::change_role)
@@ -252,6 +258,7 @@ impl Application {
         background.extend(crate::mail::worker::spawn(state.clone())?);
         background.extend(crate::requests::retention::spawn(state.clone()));
         background.extend(crate::webhooks::worker::spawn(state.clone()));
+        background.extend(crate::portable::jobs::spawn(state.clone()));
         Ok(Self { port, server, state, scheduler, background })
     }
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub media: Arc<dyn object_store::ObjectStore>,
     /// Where the files attached to submissions live: private, never served by a public URL.
     pub attachments: Arc<dyn object_store::ObjectStore>,
+    /// Where the archives of the export and import jobs live (see [`crate::portable`]).
+    pub tenant_jobs: Arc<dyn object_store::ObjectStore>,
     /// Each tenant's GraphQL schema, rebuilt when its content types change.
     pub graphql: crate::graphql::SchemaCache,
     /// Answers to public reads, forgotten on every write (see [`crate::read_cache`]).
@@ -47,6 +49,7 @@ impl AppState {
         let passwords = Passwords::new(&settings.password_hashing)?;
         let media = crate::media::open_storage(&settings)?;
         let attachments = crate::requests::attachments::open_storage(&settings)?;
+        let tenant_jobs = crate::portable::open_storage(&settings)?;
         let l = &settings.login_limit;
         let login_limiter = LoginLimiter::new(l.per_account, l.per_address, Duration::from_secs(l.window_secs));
         let read_cache = Arc::new(ReadCache::new(settings.cache.enabled, settings.cache.max_bytes));
@@ -69,6 +72,7 @@ impl AppState {
             clock,
             media,
             attachments,
+            tenant_jobs,
             graphql: crate::graphql::SchemaCache::new(),
             read_cache,
             changes,

@@ -25,6 +25,7 @@ pub mod content;
 mod cross_tenant;
 pub use cross_tenant::{AttemptOutcome, DueDelivery};
 mod entity;
+pub mod jobs;
 mod media;
 mod migration;
 mod platform;

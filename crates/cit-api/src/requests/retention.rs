@@ -1,6 +1,7 @@
 //! The retention job: anonymises the submissions older than their form's retention period
 //! (GDPR storage limitation) and deletes their attachments, rows and files, each run audited
-//! in the tenant's log; and prunes the webhook delivery log past `webhooks.retention_days`.
+//! in the tenant's log; prunes the webhook delivery log past `webhooks.retention_days`; and
+//! removes the tenant jobs, with their archives, past `portability.retention_days`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,18 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
             if pruned > 0 {
                 tracing::info!(tenant = %tenant.id, pruned, "webhook deliveries past their retention");
             }
+        }
+    }
+    let days = state.settings.portability.retention_days;
+    if days > 0 {
+        let jobs = authorize_platform(&Actor::System, PlatformAction::MoveTenants)?;
+        let before = now - chrono::Duration::days(i64::from(days));
+        let pruned = state.store.prune_tenant_jobs(&jobs, before).await?;
+        for id in &pruned {
+            crate::portable::jobs::discard_files(state, *id).await;
+        }
+        if !pruned.is_empty() {
+            tracing::info!(pruned = pruned.len(), "tenant jobs past their retention, with their archives");
         }
     }
     Ok(total)

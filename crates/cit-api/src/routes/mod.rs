@@ -12,6 +12,7 @@ pub mod newsletter;
 pub mod ops;
 pub mod search;
 pub mod surveys;
+pub mod tenant_jobs;
 pub mod tenants;
 pub mod tickets;
 pub mod tokens;

@@ -54,6 +54,7 @@ pub mod survey;
 pub mod survey_invitation;
 pub mod survey_response;
 pub mod tenant;
+pub mod tenant_job;
 pub mod ticket;
 pub mod ticket_message;
 pub mod user;

@@ -16,6 +16,7 @@ mod m20261202_000008_webhooks;
 mod m20261206_000009_events;
 mod m20261206_000010_newsletter;
 mod m20261207_000011_surveys;
+mod m20261207_000012_tenant_jobs;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_events::Migration),
             Box::new(m20261206_000010_newsletter::Migration),
             Box::new(m20261207_000011_surveys::Migration),
+            Box::new(m20261207_000012_tenant_jobs::Migration),
         ]
     }
 }
