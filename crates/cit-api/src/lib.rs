@@ -1,6 +1,7 @@
 //! The HTTP face of cit: actix-web REST documented with utoipa, authentication, errors as
 //! problem+json, metrics, and the `Application` that binds it all.
 
+pub mod background;
 pub mod clock;
 pub mod error;
 pub mod events;

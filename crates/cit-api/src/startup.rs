@@ -243,15 +243,9 @@ impl Application {
         .run();
         let scheduler = (interval > 0).then(|| {
             let state = state.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(interval));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = state.run_scheduler_once().await {
-                        tracing::warn!(error = format!("{e:#}"), "scheduler step failed; retrying at the next tick");
-                    }
-                }
+            crate::background::every(Duration::from_secs(interval), "scheduler step", move || {
+                let state = state.clone();
+                async move { state.run_scheduler_once().await.map(drop) }
             })
         });
         let mut background = Vec::new();

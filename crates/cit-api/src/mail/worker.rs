@@ -53,15 +53,10 @@ pub fn spawn(state: Arc<AppState>) -> anyhow::Result<Option<tokio::task::JoinHan
     }
     let transport = Transport::from_settings(&state.settings.mail, &state.settings.data_dir)?;
     let node = format!("node-{}", uuid::Uuid::new_v4().simple());
-    Ok(Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(poll));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = send_due(&state, &transport, &node).await {
-                tracing::warn!(error = format!("{e:#}"), "outbox step failed; retrying at the next tick");
-            }
-        }
+    let transport = Arc::new(transport);
+    Ok(Some(crate::background::every(Duration::from_millis(poll), "outbox step", move || {
+        let (state, transport, node) = (state.clone(), transport.clone(), node.clone());
+        async move { send_due(&state, &transport, &node).await.map(drop) }
     })))
 }
 

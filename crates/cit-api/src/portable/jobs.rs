@@ -217,22 +217,12 @@ pub fn spawn(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> {
         return None;
     }
     let node = format!("node-{}", uuid::Uuid::new_v4().simple());
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(poll));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            // Runs the queue down before waiting again.
-            loop {
-                match run_next(&state, &node).await {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        tracing::warn!(error = format!("{e:#}"), "tenant job step failed; retrying at the next tick");
-                        break;
-                    }
-                }
-            }
+    Some(crate::background::every(Duration::from_millis(poll), "tenant job step", move || {
+        let (state, node) = (state.clone(), node.clone());
+        // Runs the queue down before waiting again.
+        async move {
+            while run_next(&state, &node).await? {}
+            Ok(())
         }
     }))
 }

@@ -62,15 +62,9 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
 pub fn spawn(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> {
     let every = state.settings.requests.retention_interval_secs;
     (every > 0).then(|| {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(every));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = run_once(&state).await {
-                    tracing::warn!(error = format!("{e:#}"), "retention pass failed; retrying at the next tick");
-                }
-            }
+        crate::background::every(Duration::from_secs(every), "retention pass", move || {
+            let state = state.clone();
+            async move { run_once(&state).await.map(drop) }
         })
     })
 }

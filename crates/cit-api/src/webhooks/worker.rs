@@ -144,15 +144,9 @@ pub fn spawn(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> {
         return None;
     }
     let node = format!("node-{}", uuid::Uuid::new_v4().simple());
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(poll));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = deliver_due(&state, &node).await {
-                tracing::warn!(error = format!("{e:#}"), "webhook step failed; retrying at the next tick");
-            }
-        }
+    Some(crate::background::every(Duration::from_millis(poll), "webhook step", move || {
+        let (state, node) = (state.clone(), node.clone());
+        async move { deliver_due(&state, &node).await.map(drop) }
     }))
 }
 
