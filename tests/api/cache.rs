@@ -223,3 +223,80 @@ async fn readers_that_miss_together_share_one_computation() {
     assert!(answers.iter().all(|r| r.status == 404));
     assert!(started.elapsed() < cit_api::read_cache::FOLLOW_WAIT, "followers of an answer not kept do not wait it out");
 }
+
+async fn gql(app: &TestApp, token: Option<&str>, tenant: &str, query: &str, variables: Value) -> Res {
+    app.post(&format!("/api/v1/t/{tenant}/graphql"), token, json!({"query": query, "variables": variables})).await
+}
+
+fn gql_titles(res: &Res) -> Vec<String> {
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.body.get("errors").is_none(), "{}", res.text);
+    res.body["data"]["notiziaList"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn anonymous_graphql_posts_that_only_read_come_from_memory_too() {
+    let app = spawn_app().await;
+    let root = preset(&app).await;
+    news(&app, &root, "lecce", "Prima notizia").await;
+    let list = "query($n: Int) { notiziaList(first: $n) { nodes { title } } }";
+    let with_drafts = "query($n: Int) { notiziaList(first: $n, status: [DRAFT, PUBLISHED]) { nodes { title } } }";
+
+    let first = gql(&app, None, "lecce", list, json!({"n": 10})).await;
+    assert_eq!(cache(&first), Some("miss"));
+    assert_eq!(gql_titles(&first), ["Prima notizia"]);
+    let second = gql(&app, None, "lecce", list, json!({"n": 10})).await;
+    assert_eq!(cache(&second), Some("hit"));
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.header("cache-control"), first.header("cache-control"));
+    assert_eq!(second.header("etag"), None, "a POST answer is not for HTTP caches");
+    // Other variables, another tenant: other answers.
+    assert_eq!(cache(&gql(&app, None, "lecce", list, json!({"n": 5})).await), Some("miss"));
+    assert_eq!(gql_titles(&gql(&app, None, "genova", list, json!({"n": 10})).await), Vec::<String>::new());
+
+    // A draft, written over REST: seen at once, and never by the anonymous reader.
+    let res = app
+        .post(
+            "/api/v1/t/lecce/entries/notizia",
+            Some(&root),
+            json!({"status": "draft", "data": {"title": "Bozza riservata", "summary": "S.", "body": "T."}}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let after = gql(&app, None, "lecce", list, json!({"n": 10})).await;
+    assert_eq!(cache(&after), Some("miss"), "the write forgot the answer");
+    assert_eq!(gql_titles(&after), ["Prima notizia"]);
+    // A staff member's POST reads the draft and is neither answered from nor kept in memory.
+    let staff = gql(&app, Some(&root), "lecce", with_drafts, json!({"n": 10})).await;
+    assert_eq!(cache(&staff), None);
+    assert_eq!(gql_titles(&staff).len(), 2);
+    assert_eq!(gql_titles(&gql(&app, None, "lecce", list, json!({"n": 10})).await), ["Prima notizia"]);
+    let asks_drafts = gql(&app, None, "lecce", with_drafts, json!({"n": 10})).await;
+    assert!(asks_drafts.body.get("errors").is_some(), "{}", asks_drafts.text);
+    assert_ne!(cache(&gql(&app, None, "lecce", with_drafts, json!({"n": 10})).await), Some("hit"));
+
+    // A mutation over POST writes, is never kept, and is seen by the next read.
+    let create = "mutation { createNotizia(status: PUBLISHED, data: {title: \"Seconda notizia\", summary: \"S.\", body: \"T.\"}) { id } }";
+    let res = gql(&app, Some(&root), "lecce", create, json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.body.get("errors").is_none(), "{}", res.text);
+    let seen = gql(&app, None, "lecce", list, json!({"n": 10})).await;
+    assert_eq!(cache(&seen), Some("miss"));
+    assert_eq!(gql_titles(&seen).len(), 2);
+    // An anonymous mutation is refused, and the refusal is not kept either.
+    let refused = gql(&app, None, "lecce", create, json!({})).await;
+    assert_ne!(cache(&refused), Some("hit"));
+    assert_ne!(cache(&gql(&app, None, "lecce", create, json!({})).await), Some("hit"));
+
+    // A tenant that is not public: nothing is kept.
+    assert_eq!(app.patch("/api/v1/tenants/lecce", Some(&root), json!({"public_read": false})).await.status, 200);
+    let closed = gql(&app, None, "lecce", list, json!({"n": 10})).await;
+    assert_ne!(cache(&closed), Some("hit"), "{}", closed.text);
+    let again = gql(&app, None, "lecce", list, json!({"n": 10})).await;
+    assert_ne!(cache(&again), Some("hit"), "{}", again.text);
+}

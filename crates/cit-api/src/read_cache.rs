@@ -1,6 +1,9 @@
 //! The in-process cache of public reads: whole answers to anonymous `GET`s under
 //! `/api/v1/t/{tenant}/…` that the handler marked `Cache-Control: public` (published content of
-//! a public tenant), kept by tenant and by path and query.
+//! a public tenant), kept by tenant and by path and query; and answers to anonymous GraphQL
+//! `POST`s that the handler marked [`Shareable`] (queries that read only what anybody may read,
+//! and wrote nothing), kept by tenant and by the SHA-256 of the body (the query, its variables
+//! and operation name, byte for byte as sent).
 //!
 //! Every write to a tenant forgets that tenant's answers before the writer hears back: writes
 //! through the API (any successful non-GET request under `/api/v1/t/{tenant}/` or
@@ -21,6 +24,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use actix_web::HttpMessage;
 use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -29,12 +33,19 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use cit_store::changes::Change;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 
 use crate::state::AppState;
 
 /// Marks a response to a GraphQL request that wrote something.
 #[derive(Debug, Clone, Copy)]
 pub struct Wrote;
+
+/// Marks an answer to a GraphQL `POST` that may be given to every anonymous reader who sends
+/// the same body: it read only published content of a public tenant and wrote nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Shareable;
 
 /// Tells whether an answer came from the cache (`hit`) or was computed (`miss`).
 pub static CACHE_HEADER: HeaderName = HeaderName::from_static("x-cit-cache");
@@ -45,7 +56,8 @@ pub const FOLLOW_WAIT: Duration = Duration::from_secs(5);
 
 struct Cached {
     body: Bytes,
-    etag: HeaderValue,
+    /// `None` for a GraphQL `POST`: its answer is not for HTTP caches.
+    etag: Option<HeaderValue>,
     content_type: HeaderValue,
     cache_control: HeaderValue,
 }
@@ -193,10 +205,12 @@ fn etag_matches(req: &ServiceRequest, etag: &HeaderValue) -> bool {
 }
 
 fn respond(req: &ServiceRequest, c: &Cached) -> HttpResponse {
-    let fresh = etag_matches(req, &c.etag);
+    let fresh = c.etag.as_ref().is_some_and(|etag| etag_matches(req, etag));
     let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.insert_header((header::ETAG, c.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, c.cache_control.clone()))
+    if let Some(etag) = &c.etag {
+        res.insert_header((header::ETAG, etag.clone()));
+    }
+    res.insert_header((header::CACHE_CONTROL, c.cache_control.clone()))
         .insert_header((header::VARY, HeaderValue::from_static("Authorization")))
         .insert_header((CACHE_HEADER.clone(), HeaderValue::from_static("hit")));
     if fresh {
@@ -224,53 +238,41 @@ pub async fn middleware(
             return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
         }
         let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
-        if let Some(hit) = cache.get(&tenant, &key) {
-            let res = respond(&req, &hit);
-            return Ok(req.into_response(res));
-        }
-        let flight = match cache.join(&tenant, &key) {
-            Role::Lead(flight) => Some(flight),
-            Role::Follow(done) => {
-                let _ = tokio::time::timeout(FOLLOW_WAIT, done).await;
-                if let Some(hit) = cache.get(&tenant, &key) {
-                    let res = respond(&req, &hit);
-                    return Ok(req.into_response(res));
+        return through(cache, &tenant, key, req, next).await;
+    }
+    let graphql = req.path().ends_with("/graphql");
+    let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
+    if method == Method::POST && graphql && tenant_path && anonymous && cache.enabled && state.changes.serving() {
+        let limit = state.settings.body_limit;
+        if req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+            .is_some_and(|n| n <= limit)
+        {
+            let mut req = req;
+            let mut payload = req.take_payload();
+            let mut body = actix_web::web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                body.extend_from_slice(&chunk?);
+                if body.len() > limit {
+                    break;
                 }
-                // Not kept (not cacheable, or a write came between): compute it here.
-                None
             }
-        };
-        let ticket = cache.ticket();
-        let res = next.call(req).await?;
-        let h = res.headers();
-        let keep = res.status() == StatusCode::OK
-            && h.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("public"))
-            && h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
-        let (Some(etag), Some(content_type), Some(cache_control), true) = (
-            h.get(header::ETAG).cloned(),
-            h.get(header::CONTENT_TYPE).cloned(),
-            h.get(header::CACHE_CONTROL).cloned(),
-            keep,
-        ) else {
-            return Ok(res.map_into_boxed_body());
-        };
-        let (req, res) = res.into_parts();
-        let (mut res, body) = res.into_parts();
-        let body = actix_web::body::to_bytes_limited(body, MAX_ENTRY_BYTES + 1)
-            .await
-            .map_err(|_| actix_web::error::ErrorInternalServerError("answer too large to read"))?
-            .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
-        if body.len() <= MAX_ENTRY_BYTES {
-            cache.put(&tenant, key, ticket, Cached { body: body.clone(), etag, content_type, cache_control });
+            let body = body.freeze();
+            let key = format!("POST {} {}", req.path(), hex(&Sha256::digest(&body)));
+            req.set_payload(actix_web::dev::Payload::from(body));
+            let res = through(cache, &tenant, key, req, next).await?;
+            // An anonymous mutation (a public form's submission) is computed, never kept.
+            if res.response().extensions().get::<Wrote>().is_some() {
+                state.changes.announce(&tenant).await;
+            }
+            return Ok(res);
         }
-        drop(flight);
-        res.headers_mut().insert(CACHE_HEADER.clone(), HeaderValue::from_static("miss"));
-        return Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))));
     }
     if method == Method::OPTIONS {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
-    let graphql = req.path().ends_with("/graphql");
     let res = next.call(req).await?;
     let wrote =
         if graphql { res.response().extensions().get::<Wrote>().is_some() } else { !res.status().is_client_error() };
@@ -278,4 +280,68 @@ pub async fn middleware(
         state.changes.announce(&tenant).await;
     }
     Ok(res.map_into_boxed_body())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Answers `req` from the cache under `key`, or computes the answer (or waits for the request
+/// computing it) and keeps it when it may be kept: a `GET` answered `200` with `Cache-Control:
+/// public`, JSON and an ETag; a GraphQL `POST` answered `200`, JSON, marked [`Shareable`].
+async fn through(
+    cache: &ReadCache,
+    tenant: &str,
+    key: String,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(hit) = cache.get(tenant, &key) {
+        let res = respond(&req, &hit);
+        return Ok(req.into_response(res));
+    }
+    let flight = match cache.join(tenant, &key) {
+        Role::Lead(flight) => Some(flight),
+        Role::Follow(done) => {
+            let _ = tokio::time::timeout(FOLLOW_WAIT, done).await;
+            if let Some(hit) = cache.get(tenant, &key) {
+                let res = respond(&req, &hit);
+                return Ok(req.into_response(res));
+            }
+            // Not kept (not cacheable, or a write came between): compute it here.
+            None
+        }
+    };
+    let post = req.method() == Method::POST;
+    let ticket = cache.ticket();
+    let res = next.call(req).await?;
+    let h = res.headers();
+    let json = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    let etag = h.get(header::ETAG).cloned();
+    let keep = res.status() == StatusCode::OK
+        && json
+        && if post {
+            res.response().extensions().get::<Shareable>().is_some()
+        } else {
+            etag.is_some()
+                && h.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("public"))
+        };
+    let (Some(content_type), Some(cache_control), true) =
+        (h.get(header::CONTENT_TYPE).cloned(), h.get(header::CACHE_CONTROL).cloned(), keep)
+    else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let (req, res) = res.into_parts();
+    let (mut res, body) = res.into_parts();
+    let body = actix_web::body::to_bytes_limited(body, MAX_ENTRY_BYTES + 1)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("answer too large to read"))?
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
+    if body.len() <= MAX_ENTRY_BYTES {
+        let etag = if post { None } else { etag };
+        cache.put(tenant, key, ticket, Cached { body: body.clone(), etag, content_type, cache_control });
+    }
+    drop(flight);
+    res.headers_mut().insert(CACHE_HEADER.clone(), HeaderValue::from_static("miss"));
+    Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))))
 }

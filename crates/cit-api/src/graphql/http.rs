@@ -144,6 +144,10 @@ pub async fn post(
     };
     if runner.rc.wrote() {
         res.extensions_mut().insert(crate::read_cache::Wrote);
+    } else if !runner.rc.touched_requests() && runner.rc.tenant.public_read && !runner.rc.is_private() {
+        // What anybody may read: the read cache keeps it for the next anonymous POST of the
+        // same body (see `crate::read_cache`).
+        res.extensions_mut().insert(crate::read_cache::Shareable);
     }
     Ok(res)
 }
