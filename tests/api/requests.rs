@@ -32,6 +32,19 @@ pub async fn outbox(app: &TestApp) -> (u64, u64) {
     (c.waiting, c.sent)
 }
 
+/// The outbox's counts once they are `want`, or as they are after 5 s: the SMTP server has a
+/// message a moment before the worker marks its row sent.
+pub async fn outbox_settled(app: &TestApp, want: (u64, u64)) -> (u64, u64) {
+    for _ in 0..100 {
+        let now = outbox(app).await;
+        if now == want {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    outbox(app).await
+}
+
 /// A fill token for `form`, aged past the minimum fill time.
 pub async fn fill_token(app: &TestApp, tenant: &str, form: &str) -> String {
     let res = app.get(&format!("/api/v1/t/{tenant}/forms/{form}"), None).await;
