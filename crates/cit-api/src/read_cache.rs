@@ -232,8 +232,8 @@ pub async fn middleware(
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     let method = req.method().clone();
+    let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
     if method == Method::GET || method == Method::HEAD {
-        let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
         if !(cache.enabled && tenant_path && method == Method::GET && anonymous && state.changes.serving()) {
             return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
         }
@@ -241,7 +241,6 @@ pub async fn middleware(
         return through(cache, &tenant, key, req, next).await;
     }
     let graphql = req.path().ends_with("/graphql");
-    let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
     if method == Method::POST && graphql && tenant_path && anonymous && cache.enabled && state.changes.serving() {
         let limit = state.settings.body_limit;
         if req

@@ -35,7 +35,7 @@ pub enum JobStatus {
 }
 
 impl JobKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Export => "export",
             JobKind::Import => "import",
@@ -44,7 +44,7 @@ impl JobKind {
 }
 
 impl JobStatus {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             JobStatus::Queued => "queued",
             JobStatus::Running => "running",

@@ -49,9 +49,6 @@ impl From<ArchiveError> for Failure {
 pub async fn export(settings: &Settings, args: ExportArgs) -> CliResult {
     let id = TenantId::parse(&args.id).map_err(|_| Failure::NotFound(format!("tenant {} not found", args.id)))?;
     let store = cit_api::open_store(settings).await?;
-    if store.tenant(&id).await?.is_none() {
-        return Err(Failure::NotFound(format!("tenant {id} not found")));
-    }
     let access = console(PlatformAction::MoveTenants)?;
     let media = cit_api::media::open_storage(settings)?;
     let attachments = cit_api::requests::attachments::open_storage(settings)?;

@@ -65,19 +65,15 @@ fn job_path(id: uuid::Uuid) -> String {
     format!("/api/v1/tenant-jobs/{id}")
 }
 
-fn word<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 impl From<TenantJob> for JobView {
     fn from(j: TenantJob) -> Self {
         let link = (j.kind == JobKind::Export && j.status == JobStatus::Succeeded)
             .then(|| ArchiveLink { href: format!("{}/archive", job_path(j.id)), size: j.archive_size.unwrap_or(0) });
         Self {
             id: j.id,
-            kind: word(j.kind),
+            kind: j.kind.as_str().to_owned(),
             tenant: j.tenant,
-            status: word(j.status),
+            status: j.status.as_str().to_owned(),
             options: j.options,
             rows: j.rows,
             counts: j.result,
@@ -306,7 +302,7 @@ pub async fn archive(state: State, auth: Auth, path: web::Path<uuid::Uuid>) -> A
         return Err(ApiError::Conflict {
             code: "job_not_succeeded",
             field: None,
-            detail: format!("the export is {}: its archive exists once it has succeeded", word(job.status)),
+            detail: format!("the export is {}: its archive exists once it has succeeded", job.status.as_str()),
         });
     }
     let got = match state.tenant_jobs.get(&archive_key(job.id)).await {
