@@ -77,11 +77,16 @@ pub enum ApiError {
     Stale,
     #[error("too many attempts; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
-    #[error("the service is not ready")]
+    /// The database cannot be reached (or the node is not ready): nothing was done; answered
+    /// 503 with `Retry-After`.
+    #[error("the database cannot be reached just now; nothing was changed: try again in a few seconds")]
     Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
+
+/// What a 503 asks the client to wait, in seconds: about how long a database restart takes.
+const UNAVAILABLE_RETRY_AFTER: HeaderValue = HeaderValue::from_static("5");
 
 impl ApiError {
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
@@ -186,6 +191,9 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { retry_after } => {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
+            ApiError::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER));
+            }
             ApiError::Unauthenticated { .. } => {
                 res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
@@ -241,6 +249,10 @@ impl From<StoreError> for ApiError {
             StoreError::Stale => ApiError::Stale,
             StoreError::BadCursor => {
                 ApiError::BadRequest { code: "invalid_query", detail: "cursor: not a cursor of this list".into() }
+            }
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                ApiError::Unavailable
             }
             StoreError::WrongCapability
             | StoreError::Corrupt(_)

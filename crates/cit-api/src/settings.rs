@@ -123,6 +123,9 @@ pub struct Settings {
     /// `sqlite://…` or `postgres://…`; defaults to `sqlite://<data_dir>/cit.db`. `CIT_DATABASE_URL`.
     pub database_url: Option<Secret>,
     pub db_max_connections: u32,
+    /// How long a request waits for a database connection before it is answered 503 (PostgreSQL;
+    /// also the time to connect). `CIT_DB_ACQUIRE_TIMEOUT_SECS`.
+    pub db_acquire_timeout_secs: u64,
     /// Largest JSON request body, in bytes; larger ones get 413. `CIT_BODY_LIMIT`.
     pub body_limit: usize,
     /// HMAC key for access tokens (at least 32 bytes). `CIT_JWT_SECRET`.
@@ -173,6 +176,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             db_max_connections: 16,
+            db_acquire_timeout_secs: 5,
             body_limit: 1024 * 1024,
             jwt_secret: None,
             access_token_ttl_secs: 15 * 60,

@@ -34,7 +34,11 @@ pub struct Application {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(
         &settings.database_url(),
-        &ConnectSettings { max_connections: settings.db_max_connections, ..ConnectSettings::default() },
+        &ConnectSettings {
+            max_connections: settings.db_max_connections,
+            acquire_timeout: Duration::from_secs(settings.db_acquire_timeout_secs.max(1)),
+            ..ConnectSettings::default()
+        },
     )
     .await
     .with_context(|| format!("cannot open the database at {}", settings.database_url_redacted()))?;

@@ -41,7 +41,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use cit_core::clock::{Clock, SystemClock};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, SqlErr, sqlx};
 use sea_orm_migration::MigratorTrait;
 
 pub use content::{
@@ -102,6 +102,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached or refused to work for now: the server is down,
+    /// restarting or starting up, the connection broke, or no connection came free in time. Such
+    /// a failure passes without anything having been written, so the caller may try again; the
+    /// API answers 503 with `Retry-After`. Anything else is a real error.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Db(e) if db_unavailable(e))
+    }
+
     /// Turns a unique-constraint violation into a [`StoreError::Conflict`]; anything else stays a
     /// database error. The one place where constraint errors are recognised.
     pub(crate) fn unique(field: &'static str, message: impl Into<String>) -> impl FnOnce(DbErr) -> StoreError {
@@ -113,6 +121,26 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// See [`StoreError::is_unavailable`]. PostgreSQL says "try later" with the SQLSTATE classes 08
+/// (connection exception) and 57P (shutting down, starting up); sqlx says it with I/O errors,
+/// a closed or exhausted pool and a crashed worker.
+fn db_unavailable(e: &DbErr) -> bool {
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                true
+            }
+            sqlx::Error::Database(db) => db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some_and(|pg| {
+                let code = pg.code();
+                code.starts_with("08") || code.starts_with("57P")
+            }),
+            _ => false,
+        },
+        _ => false,
+    }
+}
 
 /// A sea-orm metric callback that counts statements.
 fn counter(queries: &Arc<AtomicU64>) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
@@ -127,11 +155,13 @@ fn counter(queries: &Arc<AtomicU64>) -> impl Fn(&sea_orm::metric::Info<'_>) + Se
 pub struct ConnectSettings {
     pub max_connections: u32,
     pub busy_timeout: Duration,
+    /// PostgreSQL: how long to wait for a connection (to open one, or for one to come free).
+    pub acquire_timeout: Duration,
 }
 
 impl Default for ConnectSettings {
     fn default() -> Self {
-        Self { max_connections: 16, busy_timeout: Duration::from_secs(5) }
+        Self { max_connections: 16, busy_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -201,8 +231,8 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut o = ConnectOptions::new(url);
             o.max_connections(settings.max_connections)
-                .connect_timeout(Duration::from_secs(10))
-                .acquire_timeout(Duration::from_secs(10))
+                .connect_timeout(settings.acquire_timeout)
+                .acquire_timeout(settings.acquire_timeout)
                 .sqlx_logging(false);
             let queries = Arc::new(AtomicU64::new(0));
             let mut pool = Database::connect(o).await?;
@@ -312,5 +342,24 @@ mod test_support {
         let explain = Statement::from_sql_and_values(DbBackend::Sqlite, sql, stmt.values.unwrap());
         let rows = store.read.query_all_raw(explain).await.unwrap();
         rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect()
+    }
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::{ConnectionTrait, StoreError};
+
+    /// A database that cannot be reached is "unavailable" (the API's 503); a statement the
+    /// database refuses is a real error (500).
+    #[tokio::test]
+    async fn a_closed_pool_is_unavailable_and_a_bad_statement_is_not() {
+        let (_dir, store) = super::test_support::sqlite_store().await;
+        let refused = StoreError::from(store.read.execute_unprepared("SELECT * FROM no_such_table").await.unwrap_err());
+        assert!(!refused.is_unavailable(), "{refused}");
+        assert!(!StoreError::NotFound("entry").is_unavailable());
+        store.read.close_by_ref().await.unwrap();
+        let closed = store.ping().await.unwrap_err();
+        assert!(closed.is_unavailable(), "{closed}");
     }
 }

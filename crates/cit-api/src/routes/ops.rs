@@ -19,11 +19,17 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The database answers and every migration is applied.
+/// How long `/readyz` waits for the database: under the probe timeouts of load balancers.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The database answers (within two seconds) and every migration is applied; else 503 with
+/// `Retry-After`.
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/readyz")]
 pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
-    let ready = state.store.ping().await.is_ok() && state.store.pending_migrations().await.is_ok_and(|n| n == 0);
+    let check =
+        async { state.store.ping().await.is_ok() && state.store.pending_migrations().await.is_ok_and(|n| n == 0) };
+    let ready = tokio::time::timeout(READY_WITHIN, check).await.unwrap_or(false);
     if ready { Ok(HttpResponse::Ok().json(Health { status: "ready" })) } else { Err(ApiError::Unavailable) }
 }
 
