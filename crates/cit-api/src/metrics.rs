@@ -3,7 +3,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::rc::Rc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -18,7 +20,15 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    /// Requests by tenant and status class (`2xx` … `5xx`), for per-tenant dashboards.
+    tenant_requests: IntCounterVec,
+    /// The tenants requests were counted for: only ids the server found in the database (see
+    /// [`Metrics::tenant_exists`]), so a path naming a made-up tenant adds no series.
+    tenants: Arc<RwLock<HashSet<Box<str>>>>,
 }
+
+/// More tenants than a CIT hosts: past it, new ones are counted under `(other)`.
+const TENANTS_COUNTED: usize = 10_000;
 
 impl Metrics {
     pub fn new() -> anyhow::Result<Self> {
@@ -32,14 +42,40 @@ impl Metrics {
                 .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             &["method", "route"],
         )?;
+        let tenant_requests = IntCounterVec::new(
+            Opts::new("tenant_http_requests_total", "HTTP requests about one tenant, by tenant and status class"),
+            &["tenant", "status"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Self { registry, requests, latency })
+        registry.register(Box::new(tenant_requests.clone()))?;
+        Ok(Self { registry, requests, latency, tenant_requests, tenants: Arc::default() })
     }
 
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Called where a request's tenant was found in the database: from then on requests about it
+    /// are counted under its id.
+    pub fn tenant_exists(&self, tenant: &str) {
+        if self.tenants.read().unwrap_or_else(|e| e.into_inner()).contains(tenant) {
+            return;
+        }
+        let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
+        if tenants.len() < TENANTS_COUNTED {
+            tenants.insert(tenant.into());
+        }
+    }
+
+    pub fn observe(&self, method: &str, route: &str, tenant: Option<&str>, status: u16, seconds: f64) {
         self.requests.with_label_values(&[method, route, &status.to_string()]).inc();
         self.latency.with_label_values(&[method, route]).observe(seconds);
+        if let Some(tenant) = tenant {
+            let known = self.tenants.read().unwrap_or_else(|e| e.into_inner()).contains(tenant);
+            // A tenant never found (a made-up id, answered 404) is not a series of its own.
+            if known || status != 404 {
+                let class = STATUS_CLASSES[usize::from(status / 100).min(5)];
+                let label = if known { tenant } else { "(other)" };
+                self.tenant_requests.with_label_values(&[label, class]).inc();
+            }
+        }
     }
 
     /// The text exposition format.
@@ -49,6 +85,8 @@ impl Metrics {
         Ok(String::from_utf8(buf)?)
     }
 }
+
+const STATUS_CLASSES: [&str; 6] = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -98,6 +136,7 @@ pub async fn observe(
     let id = request_id(&req);
     let method = req.method().to_string();
     let route = route_of(&req);
+    let tenant = crate::read_cache::tenant_of(req.path()).map(|(t, _)| t.to_owned());
     let metrics = req.app_data::<actix_web::web::Data<crate::state::AppState>>().map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
     let result = next.call(req).instrument(span.clone()).await;
@@ -110,7 +149,7 @@ pub async fn observe(
                 res.headers_mut().insert(REQUEST_ID.clone(), value);
             }
             if let Some(m) = &metrics {
-                m.observe(&method, &route, status, elapsed.as_secs_f64());
+                m.observe(&method, &route, tenant.as_deref(), status, elapsed.as_secs_f64());
             }
             // One line per request only at debug: at tens of thousands of requests a second,
             // writing them is a large share of the server's work. Metrics count every request.
@@ -124,7 +163,7 @@ pub async fn observe(
         Err(e) => {
             let status = e.as_response_error().status_code().as_u16();
             if let Some(m) = &metrics {
-                m.observe(&method, &route, status, elapsed.as_secs_f64());
+                m.observe(&method, &route, tenant.as_deref(), status, elapsed.as_secs_f64());
             }
             tracing::warn!(status, micros = elapsed.as_micros() as u64, "failed");
             Err(e)

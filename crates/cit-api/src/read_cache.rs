@@ -187,7 +187,7 @@ impl ReadCache {
 }
 
 /// The tenant a path is about: `/api/v1/t/{tenant}/…` or `/api/v1/tenants/{tenant}…`.
-fn tenant_of(path: &str) -> Option<(&str, bool)> {
+pub(crate) fn tenant_of(path: &str) -> Option<(&str, bool)> {
     if let Some(rest) = path.strip_prefix("/api/v1/t/") {
         let tenant = rest.split('/').next().filter(|t| !t.is_empty())?;
         return Some((tenant, true));

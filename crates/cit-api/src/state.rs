@@ -86,6 +86,7 @@ impl AppState {
     pub async fn tenant_actor(&self, auth: &Auth, tenant: &str) -> ApiResult<(Tenant, Actor)> {
         let id = TenantId::parse(tenant).map_err(|_| ApiError::NotFound("tenant"))?;
         let tenant = self.store.tenant(&id).await?.ok_or(ApiError::NotFound("tenant"))?;
+        self.metrics.tenant_exists(tenant.id.as_str());
         let actor = match auth {
             Auth::Anonymous => Actor::Anonymous,
             Auth::User { user, .. } => Actor::User {
