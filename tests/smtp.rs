@@ -28,10 +28,14 @@ impl Smtp {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3 -m aiosmtpd (Debian python3-aiosmtpd, or pip install aiosmtpd)");
-        // Ready when it accepts connections.
-        for _ in 0..100 {
+        // Ready when it accepts connections. Python starts slowly on a machine busy with the
+        // rest of the suite (PostgreSQL, other servers): give it 20 s, unless it has exited.
+        for _ in 0..400 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Self { child, dir: dir.to_owned() };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the SMTP server on port {port} exited at start ({status}): is the port taken?");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
