@@ -136,7 +136,6 @@ pub async fn observe(
     let id = request_id(&req);
     let method = req.method().to_string();
     let route = route_of(&req);
-    let tenant = crate::read_cache::tenant_of(req.path()).map(|(t, _)| t.to_owned());
     let metrics = req.app_data::<actix_web::web::Data<crate::state::AppState>>().map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
     let result = next.call(req).instrument(span.clone()).await;
@@ -149,7 +148,8 @@ pub async fn observe(
                 res.headers_mut().insert(REQUEST_ID.clone(), value);
             }
             if let Some(m) = &metrics {
-                m.observe(&method, &route, tenant.as_deref(), status, elapsed.as_secs_f64());
+                let tenant = crate::read_cache::tenant_of(res.request().path()).map(|(t, _)| t);
+                m.observe(&method, &route, tenant, status, elapsed.as_secs_f64());
             }
             // One line per request only at debug: at tens of thousands of requests a second,
             // writing them is a large share of the server's work. Metrics count every request.
@@ -163,7 +163,9 @@ pub async fn observe(
         Err(e) => {
             let status = e.as_response_error().status_code().as_u16();
             if let Some(m) = &metrics {
-                m.observe(&method, &route, tenant.as_deref(), status, elapsed.as_secs_f64());
+                // The request is gone with the error: counted without its tenant (rare: handlers
+                // answer their errors as responses).
+                m.observe(&method, &route, None, status, elapsed.as_secs_f64());
             }
             tracing::warn!(status, micros = elapsed.as_micros() as u64, "failed");
             Err(e)
