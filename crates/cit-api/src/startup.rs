@@ -1,6 +1,13 @@
 //! Building and running the server. `Application::build` binds its listener (port 0 in tests),
 //! exposes the port, and runs until stopped: SIGTERM and Ctrl-C stop accepting connections and
 //! let in-flight requests finish (up to `shutdown_timeout_secs`).
+//!
+//! The stop is in two steps, so that a load balancer in front loses nothing (tests/cluster/):
+//! first the listening socket is shut, so new connections are refused at once and the balancer
+//! sends them to another node (POSTs included: they were never sent); the workers keep running
+//! for [`DRAIN`], so every connection accepted just before is read and answered. Only then is the
+//! server told to stop gracefully. Stopping it at once (actix's own signal handling) closed
+//! connections that were accepted but not yet handed to a worker, without an answer.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -21,9 +28,15 @@ use crate::routes;
 use crate::settings::Settings;
 use crate::state::AppState;
 
+/// How long the workers go on after the listening socket is shut, for the connections accepted
+/// just before it.
+const DRAIN: Duration = Duration::from_millis(300);
+
 pub struct Application {
     port: u16,
     server: Server,
+    /// The listening socket (a duplicate of the server's), shut on SIGTERM.
+    listening: socket2::Socket,
     state: Arc<AppState>,
     scheduler: Option<tokio::task::JoinHandle<()>>,
     /// The outbox worker and the retention job.
@@ -206,6 +219,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// SIGTERM or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 impl Application {
     /// Opens the database, then builds the server on `settings.listen`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -222,6 +258,7 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let listening = socket2::Socket::from(listener.try_clone().context("cannot duplicate the listening socket")?);
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
@@ -241,6 +278,7 @@ impl Application {
                 .default_service(web::to(crate::route_table::fallback))
         })
         .workers(workers)
+        .disable_signals()
         .shutdown_timeout(shutdown)
         .client_request_timeout(Duration::from_secs(30))
         .listen(listener)?
@@ -257,7 +295,7 @@ impl Application {
         background.extend(crate::requests::retention::spawn(state.clone()));
         background.extend(crate::webhooks::worker::spawn(state.clone()));
         background.extend(crate::portable::jobs::spawn(state.clone()));
-        Ok(Self { port, server, state, scheduler, background })
+        Ok(Self { port, server, listening, state, scheduler, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -273,8 +311,24 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until SIGTERM or Ctrl-C (then drains, see the module's header) or until stopped
+    /// through [`Self::handle`].
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let listening = self.listening;
+        let drain = tokio::spawn(async move {
+            stop_signal().await;
+            tracing::info!("stopping: no new connections, finishing the requests in flight");
+            // Linux refuses new connections to a listening socket shut for reading.
+            if let Err(e) = listening.shutdown(std::net::Shutdown::Read) {
+                tracing::warn!(error = %e, "cannot shut the listening socket; stopping at once");
+            } else {
+                tokio::time::sleep(DRAIN).await;
+            }
+            handle.stop(true).await;
+        });
         let result = self.server.await;
+        drain.abort();
         if let Some(s) = self.scheduler {
             s.abort();
         }
