@@ -3,8 +3,9 @@
 
 PostgreSQL (a cluster of its own, made with initdb), an S3-compatible object store for media
 (moto's server), two `cit serve` nodes, `cit site`, `cit desk`, and nginx in front: each
-partner's host name to the site, `/api/` to the two nodes, desk.cit.localhost to the desk. Started by `tests/cluster/run` (see its header), which
-installs nginx and the object store first. Python's standard library only.
+partner's host name to the site, `/api/` to the two nodes, desk.cit.localhost to the desk.
+Started by `tests/cluster/run` (see its header), which installs nginx and the object store
+first. Python's standard library only.
 
 Phases, each under load from reader and writer threads going through nginx:
   steady    both nodes up: nothing fails, and a write on one node is never read stale on the other
@@ -12,6 +13,8 @@ Phases, each under load from reader and writer threads going through nginx:
   rolling   SIGTERM and restart of node 1, then node 2, each waiting for /readyz: nothing fails
   outage    PostgreSQL stopped for --outage seconds: /readyz 503, writes 503 with Retry-After and
             the `unavailable` problem, then everything recovers without restarting cit
+  backup    the README's PostgreSQL recipe under write load (pg_dump, then pg_restore into a new
+            database and a third node on it): every write acknowledged before the dump is there
 Then every write that was acknowledged (201) is read back: none may be missing.
 
 Prints the figures as a Markdown table (for bench/RESULTS.md) and exits non-zero when a check fails.
@@ -104,7 +107,8 @@ class Cluster:
         self.logs = {}
         self.pg_port = free_port()
         self.s3_port = free_port()
-        self.node_ports = [free_port(), free_port()]
+        # Nodes 1 and 2 serve; node 3 serves the restored copy in the backup drill.
+        self.node_ports = [free_port(), free_port(), free_port()]
         self.site_port = free_port()
         self.desk_port = free_port()
         self.nginx_port = free_port()
@@ -162,11 +166,11 @@ class Cluster:
         self.logs[name] = logf
         self.procs[name] = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=self.repo)
 
-    def node_env(self, i):
+    def node_env(self, i, db_url=None):
         env = dict(os.environ)
         env.update(
             {
-                "CIT_DATABASE_URL": self.db_url,
+                "CIT_DATABASE_URL": db_url or self.db_url,
                 "CIT_LISTEN": f"127.0.0.1:{self.node_ports[i]}",
                 "CIT_DATA_DIR": os.path.join(self.root, f"node{i + 1}"),
                 "CIT_MODE": "production",
@@ -206,8 +210,8 @@ class Cluster:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
-    def start_node(self, i):
-        self.spawn(f"node{i + 1}", [self.bin, "serve"], env=self.node_env(i))
+    def start_node(self, i, db_url=None):
+        self.spawn(f"node{i + 1}", [self.bin, "serve"], env=self.node_env(i, db_url))
         wait_until(f"node {i + 1} ready", lambda: self.ready(i), 60)
 
     def stop_node(self, i, sig):
@@ -484,6 +488,44 @@ class Probes:
             t.join()
 
 
+def backup_drill(c, load, media, failures):
+    """The README's PostgreSQL recipe under write load: every write acknowledged before pg_dump
+    started is in the restored database, served by a new node over the same bucket."""
+    dump = os.path.join(c.root, "cit.dump")
+    restored = f"postgres://postgres@127.0.0.1:{c.pg_port}/cit_restored"
+    with load:
+        time.sleep(2)
+        with load.acked_lock:
+            before = list(load.acked)
+        t = time.monotonic()
+        subprocess.run(["pg_dump", "-Fc", "--no-owner", "-d", c.db_url, "-f", dump], check=True)
+        dumped = time.monotonic() - t
+        time.sleep(1)
+    served = load.counts.served
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-p", str(c.pg_port), "-U", "postgres", "cit_restored"], check=True)
+    subprocess.run(["pg_restore", "--no-owner", "-d", restored, dump], check=True)
+    c.start_node(2, db_url=restored)
+    token = login(c.node_ports[2])
+    missing = 0
+    for entry, title in before:
+        a = request(c.node_ports[2], "GET", f"/api/v1/t/{LOAD_TENANT}/entries/notizia/{entry}", token=token)
+        if a is None or a.status != 200 or a.json()["data"]["title"] != title:
+            missing += 1
+    if missing:
+        failures.append(f"backup drill: {missing} of {len(before)} writes acknowledged before pg_dump are missing")
+    if load.counts.failed:
+        failures.append(f"backup drill: {load.counts.failed} requests failed during pg_dump {load.counts.other}")
+    if media:
+        got = request(c.node_ports[2], "GET", f"/api/v1/t/{LOAD_TENANT}/media/{media[0]}/file")
+        if got is None or got.status != 200 or got.body != media[1]:
+            failures.append(f"backup drill: the restored node does not serve the uploaded file: {got and got.status}")
+    c.stop_node(2, signal.SIGTERM)
+    return (
+        f"pg_dump took {dumped:.1f} s while {served} requests were served (none failed); "
+        f"{len(before)} writes acknowledged before it started, {missing} missing from the restored database"
+    )
+
+
 def login(port):
     a = request(port, "POST", "/api/v1/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     if a is None or a.status != 200:
@@ -512,7 +554,7 @@ def check_topology(c, token, failures):
                  headers={"Content-Type": ctype})
     if up is None or up.status != 201:
         failures.append(f"media upload on node 1: {up and up.status} {up and up.body[:200]}")
-        return
+        return None
     media = up.json()["id"]
     got = request(c.node_ports[1], "GET", f"/api/v1/t/{LOAD_TENANT}/media/{media}/file")
     if got is None or got.status != 200 or got.body != data:
@@ -529,6 +571,7 @@ def check_topology(c, token, failures):
     desk = request(c.nginx_port, "GET", "/login", headers={"Host": "desk.cit.localhost"})
     if desk is None or desk.status != 200 or b"<form" not in desk.body:
         failures.append(f"the desk's sign-in page through nginx: {desk and desk.status}")
+    return media, data
 
 
 def main():
@@ -567,7 +610,7 @@ def main():
         c.start_site()
         c.start_desk()
         token = login(c.nginx_port)
-        check_topology(c, token, failures)
+        media = check_topology(c, token, failures)
 
         load = Load(c, token, args.readers, args.writers)
 
@@ -618,8 +661,8 @@ def main():
             c.stop_pg()
             with probes:
                 time.sleep(args.outage)
-            c.start_pg()
             up = time.monotonic()
+            c.start_pg()
             wait_until("both nodes ready after the outage", lambda: c.ready(0) and c.ready(1), 60)
             recovered = time.monotonic() - up
             w = request(
@@ -639,7 +682,7 @@ def main():
                 load.counts,
                 f"/readyz 503 {probes.ready_503}/{probes.ready_all}, "
                 f"writes 503+Retry-After {probes.write_503}/{probes.write_all} "
-                f"(slowest answer {probes.slowest:.1f} s), ready again {recovered:.1f} s after start",
+                f"(slowest answer {probes.slowest:.1f} s), ready again {recovered:.1f} s after pg_ctl start",
             )
         )
         if probes.ready_503 != probes.ready_all or probes.write_503 != probes.write_all or not probes.write_all:
@@ -650,6 +693,9 @@ def main():
         for i in (0, 1):
             if c.procs[f"node{i + 1}"].poll() is not None:
                 failures.append(f"node {i + 1} exited during the outage")
+
+        log("backup drill: pg_dump under write load, pg_restore into a new database, a node on it")
+        drill = backup_drill(c, load, media, failures)
 
         log(f"reading back {len(load.acked)} acknowledged writes")
         lost = 0
@@ -666,6 +712,7 @@ def main():
             extra = f" ({', '.join(f'{v}× {w}' for w, v in k.other.items())})" if k.other else ""
             print(f"| {name} | {k.served} | {k.failed}{extra} | {k.unavailable} | {k.stale} | {note} |")
         print(f"\nAcknowledged writes read back: {len(load.acked)}, missing: {lost}.")
+        print(f"\nBackup drill: {drill}")
         ok = not failures
     finally:
         c.close()
