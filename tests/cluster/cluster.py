@@ -41,6 +41,7 @@ ADMIN_PASSWORD = "cluster-password-1"
 BUCKET = "cit-media"
 LOAD_TENANT = "lecce"
 STALE_TENANT = "genova"
+QUIET_TENANT = "avellino"
 
 
 def log(msg):
@@ -113,6 +114,7 @@ class Cluster:
         self.desk_port = free_port()
         self.nginx_port = free_port()
         self.secret = secrets.token_hex(32)
+        self.use_replica = True
         pg_bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
         if not pg_bins:
             raise SystemExit("cluster: no PostgreSQL server binaries under /usr/lib/postgresql")
@@ -120,6 +122,11 @@ class Cluster:
         self.pg_data = os.path.join(root, "pg", "data")
         self.pg_sock = os.path.join(root, "pg")
         self.db_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/postgres"
+        # A streaming replica of it (pg_basebackup), applying WAL with a delay so that a read that
+        # went there too soon would show as stale.
+        self.replica_port = free_port()
+        self.replica_data = os.path.join(root, "pg", "replica")
+        self.replica_url = f"postgres://postgres@127.0.0.1:{self.replica_port}/postgres"
 
     # PostgreSQL ---------------------------------------------------------------------------------
 
@@ -152,6 +159,38 @@ class Cluster:
             stdout=subprocess.DEVNULL,
         )
 
+    def start_replica(self, delay_ms):
+        subprocess.run(
+            self._as_postgres(
+                [f"{self.pg_bin}/pg_basebackup", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres",
+                 "-D", self.replica_data, "-R", "-X", "stream"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        opts = (
+            f"-p {self.replica_port} -k {self.pg_sock} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+            f"-c hot_standby=on -c recovery_min_apply_delay={delay_ms}ms"
+        )
+        subprocess.run(
+            self._as_postgres(
+                [f"{self.pg_bin}/pg_ctl", "-D", self.replica_data, "-o", opts, "-l", f"{self.pg_sock}/replica.log",
+                 "-w", "start"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def replica_scans(self):
+        """Scans of the entries table on the replica: reads that were sent there."""
+        out = subprocess.run(
+            ["psql", "-qtA", "-d", self.replica_url, "-c",
+             "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables "
+             "WHERE relname = 'entries'"],
+            check=True, capture_output=True, text=True,
+        )
+        return int(out.stdout.strip() or 0)
+
     def stop_pg(self):
         subprocess.run(
             self._as_postgres([f"{self.pg_bin}/pg_ctl", "-D", self.pg_data, "-m", "fast", "-w", "stop"]),
@@ -171,6 +210,7 @@ class Cluster:
         env.update(
             {
                 "CIT_DATABASE_URL": db_url or self.db_url,
+                **({"CIT_DATABASE_REPLICA_URL": self.replica_url} if db_url is None and self.use_replica else {}),
                 "CIT_LISTEN": f"127.0.0.1:{self.node_ports[i]}",
                 "CIT_DATA_DIR": os.path.join(self.root, f"node{i + 1}"),
                 "CIT_MODE": "production",
@@ -289,11 +329,16 @@ class Cluster:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        try:
-            if os.path.exists(os.path.join(self.pg_data, "postmaster.pid")):
-                self.stop_pg()
-        except subprocess.CalledProcessError:
-            pass
+        for data in (self.replica_data, self.pg_data):
+            try:
+                if os.path.exists(os.path.join(data, "postmaster.pid")):
+                    subprocess.run(
+                        self._as_postgres([f"{self.pg_bin}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]),
+                        check=True,
+                        stdout=subprocess.DEVNULL,
+                    )
+            except subprocess.CalledProcessError:
+                pass
         for f in self.logs.values():
             f.close()
 
@@ -315,6 +360,14 @@ class Counts:
         with self.lock:
             self.other[what] = self.other.get(what, 0) + 1
             self.failed += 1
+
+
+def replica_reads(c, i):
+    a = request(c.node_ports[i], "GET", "/metrics", timeout=3)
+    for line in (a.body.decode().splitlines() if a is not None and a.status == 200 else []):
+        if line.startswith('cit_db_replica_reads_total{to="replica"}'):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
 
 
 def is_unavailable(a):
@@ -354,12 +407,14 @@ class Load:
         paths = [
             f"/api/v1/t/{LOAD_TENANT}/entries/notizia?sort=-published_at&limit=10",
             f"/api/v1/t/{LOAD_TENANT}/entries/servizio?limit=10",
+            # A tenant nobody writes to: its reads may go to the replica.
+            f"/api/v1/t/{QUIET_TENANT}/entries/notizia?limit=10",
         ]
         i = n
         while not self.stop.is_set():
             i += 1
             token = self.token if i % 2 else None  # half go past the read cache to the database
-            self.classify(request(port, "GET", paths[i % 2], token=token), 200)
+            self.classify(request(port, "GET", paths[i % 3], token=token), 200)
 
     def writer(self, n):
         port = self.c.nginx_port
@@ -584,12 +639,15 @@ def main():
     ap.add_argument("--writers", type=int, default=2)
     ap.add_argument("--stale-rounds", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the working folder (logs) afterwards")
+    ap.add_argument("--no-replica", action="store_true", help="run the nodes without the read replica")
+    ap.add_argument("--replica-delay-ms", type=int, default=300, help="the replica's recovery_min_apply_delay")
     args = ap.parse_args()
 
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     root = tempfile.mkdtemp(prefix="cit-cluster-")
     os.chmod(root, 0o755)
     c = Cluster(root, os.path.abspath(os.path.join(repo, args.bin)), args.s3.split(), repo)
+    c.use_replica = not args.no_replica
     failures = []
     rows = []
     ok = False
@@ -603,6 +661,9 @@ def main():
         log("migrations and the demo content (cit migrate; cit seed-bulk --entries 0)")
         c.cit("migrate")
         c.cit("seed-bulk", "--entries", "0")
+        if c.use_replica:
+            log(f"streaming replica on {c.replica_port} (pg_basebackup -R), applying WAL {args.replica_delay_ms} ms late")
+            c.start_replica(args.replica_delay_ms)
         log(f"nodes on {c.node_ports[0]} and {c.node_ports[1]}, the site on {c.site_port}, nginx on {c.nginx_port}")
         c.start_node(0)
         c.start_node(1)
@@ -619,7 +680,14 @@ def main():
             t0 = time.monotonic()
             checked = stale_check(c, token, load.counts, args.stale_rounds)
             time.sleep(max(0.0, args.phase_secs - (time.monotonic() - t0)))
-        rows.append(("steady (both nodes up)", load.counts, f"{checked} cross-node reads checked"))
+        note = f"{checked} cross-node reads checked"
+        if c.use_replica:
+            scans = c.replica_scans()
+            sent = sum(replica_reads(c, i) for i in (0, 1))
+            note += f"; {sent} content reads sent to the replica ({scans} scans of entries there)"
+            if scans == 0 or sent == 0:
+                failures.append("steady: the replica was never read")
+        rows.append(("steady (both nodes up)", load.counts, note))
         if load.counts.failed or load.counts.unavailable or load.counts.stale:
             failures.append(f"steady: failed {load.counts.failed} {load.counts.other}, stale {load.counts.stale}")
 

@@ -122,6 +122,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; defaults to `sqlite://<data_dir>/cit.db`. `CIT_DATABASE_URL`.
     pub database_url: Option<Secret>,
+    /// PostgreSQL: a streaming replica of the database, for content reads of `GET` requests, with
+    /// read-your-writes across nodes (README, "Read replica"). `CIT_DATABASE_REPLICA_URL`.
+    pub database_replica_url: Option<Secret>,
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before it is answered 503 (PostgreSQL;
     /// also the time to connect). `CIT_DB_ACQUIRE_TIMEOUT_SECS`.
@@ -175,6 +178,7 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database_replica_url: None,
             db_max_connections: 16,
             db_acquire_timeout_secs: 5,
             body_limit: 1024 * 1024,

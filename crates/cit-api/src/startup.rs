@@ -50,6 +50,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         &ConnectSettings {
             max_connections: settings.db_max_connections,
             acquire_timeout: Duration::from_secs(settings.db_acquire_timeout_secs.max(1)),
+            replica_url: settings.database_replica_url.as_ref().map(|u| u.expose().to_owned()),
             ..ConnectSettings::default()
         },
     )
@@ -219,6 +220,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// Marks `GET` and `HEAD` requests as reads that may go to the read replica (when there is one):
+/// anything else reads the primary, so a write reads back what it wrote.
+async fn replica_scope(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let read = matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+    cit_store::replica::may_lag(read, next.call(req)).await
+}
+
 /// SIGTERM or Ctrl-C.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -273,6 +284,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .wrap(from_fn(crate::read_cache::middleware))
+                .wrap(from_fn(replica_scope))
                 .wrap(from_fn(crate::metrics::observe))
                 .configure(configure)
                 .default_service(web::to(crate::route_table::fallback))

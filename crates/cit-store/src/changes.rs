@@ -13,6 +13,11 @@
 //! after it starts listening before it serves from its cache, so that every writer has heard
 //! of it by then.
 //!
+//! With a read replica ([`crate::replica`]), a change is announced with the primary's WAL
+//! position: first an `l|node|seq|tenant|lsn` notification (nodes of older versions ignore it),
+//! then the `c|…` one in the same statement, so every node knows how far the replica must have
+//! replayed before it reads that tenant there, before it acknowledges the change.
+//!
 //! On SQLite the database is one file for one API process: announcements are local. Changes
 //! made by another process (the `cit` CLI) are seen by watching SQLite's `data_version` on the
 //! process's one writing connection (it changes only when another connection commits); the
@@ -59,6 +64,7 @@ struct Inner {
     state: Mutex<FeedState>,
     acked: tokio::sync::Notify,
     stopped: AtomicBool,
+    replica: Option<Arc<crate::replica::Replica>>,
 }
 
 #[derive(Default)]
@@ -89,6 +95,7 @@ impl Changes {
             state: Mutex::new(FeedState::default()),
             acked: tokio::sync::Notify::new(),
             stopped: AtomicBool::new(false),
+            replica: store.replica.clone(),
         });
         let weak = Arc::downgrade(&inner);
         match store.backend {
@@ -116,8 +123,10 @@ impl Changes {
         let Some(pool) = &self.inner.pg else { return };
         let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
         self.inner.lock().pending.insert(seq, HashSet::new());
-        let payload = format!("c|{}|{seq}|{tenant}", self.inner.node);
-        let sent = notify(pool, &payload).await;
+        let sent = notify_change(pool, self.inner.node, seq, tenant).await;
+        if let (Ok(lsn), Some(r)) = (&sent, &self.inner.replica) {
+            r.changed(tenant, *lsn);
+        }
         let since = Instant::now();
         // A node that has not heard its own heartbeats for a whole lease may not know every
         // peer yet: it waits as if each had not answered.
@@ -188,6 +197,11 @@ impl Inner {
                 if let Some(sent) = st.sent.remove(&seq) {
                     st.lease_from = Some(st.lease_from.map_or(sent, |l| l.max(sent)));
                     st.up_since.get_or_insert_with(Instant::now);
+                    if let (Some(r), Some(up), Some(from)) = (&self.replica, st.up_since, st.lease_from)
+                        && up.elapsed() >= self.lease
+                    {
+                        r.current_until(Some(from + self.lease));
+                    }
                 }
                 st.sent.retain(|n, _| *n > seq);
             }
@@ -205,6 +219,12 @@ impl Inner {
                             tracing::warn!(error = %e, "could not acknowledge a change");
                         }
                     });
+                }
+            }
+            Some("l") => {
+                let Some((tenant, lsn)) = parts.next().and_then(|rest| rest.split_once('|')) else { return };
+                if let (Some(r), Some(lsn)) = (&self.replica, crate::replica::parse_lsn(lsn)) {
+                    r.changed(tenant, lsn);
                 }
             }
             Some("a") if origin == self.node => {
@@ -226,8 +246,33 @@ impl Inner {
             st.lease_from = None;
             st.sent.clear();
         }
+        if let Some(r) = &self.replica {
+            r.current_until(None);
+        }
         (self.on_change)(&Change::Everything);
     }
+}
+
+/// Announces a change of `tenant` with the primary's WAL position (see the module's header);
+/// returns the position.
+async fn notify_change(pool: &PgPool, node: uuid::Uuid, seq: u64, tenant: &str) -> Result<u64, sqlx::Error> {
+    use sea_orm::sqlx::Row;
+    let row = sqlx::query(
+        "SELECT p.lsn, pg_notify($1, $2 || p.lsn), pg_notify($1, $3) \
+         FROM (SELECT pg_current_wal_lsn()::text AS lsn) p",
+    )
+    .bind(CHANNEL)
+    .bind(format!("l|{node}|{seq}|{tenant}|"))
+    .bind(format!("c|{node}|{seq}|{tenant}"))
+    .fetch_one(pool)
+    .await?;
+    let lsn: String = row.try_get(0)?;
+    crate::replica::parse_lsn(&lsn).ok_or_else(|| sqlx::Error::Protocol(format!("not a WAL position: {lsn}")))
+}
+
+async fn current_lsn(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let lsn: String = sqlx::query_scalar("SELECT pg_current_wal_lsn()::text").fetch_one(pool).await?;
+    crate::replica::parse_lsn(&lsn).ok_or_else(|| sqlx::Error::Protocol(format!("not a WAL position: {lsn}")))
 }
 
 async fn notify(pool: &PgPool, payload: &str) -> Result<(), sqlx::Error> {
@@ -248,6 +293,11 @@ async fn listen(inner: std::sync::Weak<Inner>) {
                 let connected = async {
                     let mut l = PgListener::connect_with(&pool).await?;
                     l.listen(CHANNEL).await?;
+                    // Every change committed before this point is at or below it; those after
+                    // are heard with their own positions.
+                    if let Some(r) = inner.upgrade().and_then(|i| i.replica.clone()) {
+                        r.listening_from(current_lsn(&pool).await?);
+                    }
                     Ok::<_, sqlx::Error>(l)
                 };
                 match connected.await {
@@ -336,7 +386,7 @@ pub async fn announce_from_outside(store: &Store, tenants: &[String], lease: Dur
             let pool = store.write.get_postgres_connection_pool();
             let origin = uuid::Uuid::new_v4();
             for t in tenants {
-                notify(pool, &format!("c|{origin}|0|{t}")).await.map_err(|e| crate::StoreError::Io {
+                notify_change(pool, origin, 0, t).await.map_err(|e| crate::StoreError::Io {
                     context: "cannot announce a change".into(),
                     source: std::io::Error::other(e),
                 })?;

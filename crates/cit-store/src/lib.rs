@@ -30,6 +30,7 @@ mod media;
 mod migration;
 mod platform;
 mod records;
+pub mod replica;
 mod scoped;
 mod sessions;
 
@@ -157,11 +158,18 @@ pub struct ConnectSettings {
     pub busy_timeout: Duration,
     /// PostgreSQL: how long to wait for a connection (to open one, or for one to come free).
     pub acquire_timeout: Duration,
+    /// PostgreSQL: a streaming replica for content reads of `GET` requests (see [`replica`]).
+    pub replica_url: Option<String>,
 }
 
 impl Default for ConnectSettings {
     fn default() -> Self {
-        Self { max_connections: 16, busy_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+            replica_url: None,
+        }
     }
 }
 
@@ -180,6 +188,8 @@ pub enum Backend {
 pub struct Store {
     write: DatabaseConnection,
     read: DatabaseConnection,
+    /// PostgreSQL: the optional read replica; see [`replica`].
+    replica: Option<Arc<replica::Replica>>,
     backend: Backend,
     /// Statements run on either pool since `connect`: see [`Store::query_count`].
     queries: Arc<AtomicU64>,
@@ -227,7 +237,12 @@ impl Store {
             r.max_connections(settings.max_connections.clamp(1, 8)).sqlx_logging(false).map_sqlx_sqlite_opts(tune);
             let mut read = Database::connect(r).await?;
             read.set_metric_callback(counter(&queries));
-            Ok(Self { write, read, backend: Backend::Sqlite, queries, clock: Arc::new(SystemClock) })
+            if settings.replica_url.is_some() {
+                return Err(StoreError::InvalidUrl(
+                    "a read replica is for PostgreSQL: SQLite is one file, read and written by one process".into(),
+                ));
+            }
+            Ok(Self { write, read, replica: None, backend: Backend::Sqlite, queries, clock: Arc::new(SystemClock) })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut o = ConnectOptions::new(url);
             o.max_connections(settings.max_connections)
@@ -237,8 +252,29 @@ impl Store {
             let queries = Arc::new(AtomicU64::new(0));
             let mut pool = Database::connect(o).await?;
             pool.set_metric_callback(counter(&queries));
+            let replica = match &settings.replica_url {
+                None => None,
+                Some(r) if !(r.starts_with("postgres:") || r.starts_with("postgresql:")) => {
+                    return Err(StoreError::InvalidUrl("the read replica's URL must be postgres://…".into()));
+                }
+                Some(r) => {
+                    let mut o = ConnectOptions::new(r);
+                    o.max_connections(settings.max_connections)
+                        .min_connections(0)
+                        .connect_timeout(settings.acquire_timeout)
+                        .acquire_timeout(settings.acquire_timeout)
+                        .connect_lazy(true)
+                        .sqlx_logging(false);
+                    let mut rp = Database::connect(o).await?;
+                    rp.set_metric_callback(counter(&queries));
+                    let replica = Arc::new(replica::Replica::new(rp));
+                    replica::spawn_poller(Arc::downgrade(&replica));
+                    Some(replica)
+                }
+            };
             Ok(Self {
                 read: pool.clone(),
+                replica,
                 write: pool,
                 backend: Backend::Postgres,
                 queries,
@@ -253,6 +289,22 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Where a content read of `tenant` goes: the replica when the request may read there and
+    /// the replica has replayed the tenant's last known change (see [`replica`]), else the
+    /// primary.
+    pub(crate) async fn content_reader(&self, tenant: &str) -> &DatabaseConnection {
+        match &self.replica {
+            Some(r) if r.usable_for(tenant).await => &r.pool,
+            _ => &self.read,
+        }
+    }
+
+    /// With a read replica: content reads sent to it, and those that went to the primary
+    /// because it was behind, unreachable or the request was a write (for `/metrics`).
+    pub fn replica_reads(&self) -> Option<(u64, u64)> {
+        self.replica.as_ref().map(|r| (r.served.load(Ordering::Relaxed), r.declined.load(Ordering::Relaxed)))
     }
 
     /// The same store reading time from `clock` (the server's; a manual one in tests).
@@ -315,6 +367,9 @@ impl Store {
     pub async fn close(self) -> StoreResult<()> {
         self.read.close().await?;
         self.write.close().await?;
+        if let Some(r) = self.replica {
+            r.pool.clone().close().await?;
+        }
         Ok(())
     }
 }

@@ -37,7 +37,15 @@ pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 pub async fn metrics(state: State) -> ApiResult<HttpResponse> {
-    let body = state.metrics.render().map_err(ApiError::internal)?;
+    let mut body = state.metrics.render().map_err(ApiError::internal)?;
+    if let Some((replica, primary)) = state.store.replica_reads() {
+        body.push_str(&format!(
+            "# HELP cit_db_replica_reads_total Content reads of GET requests, by where they went: the read replica, or the primary when the replica was behind or unreachable\n\
+             # TYPE cit_db_replica_reads_total counter\n\
+             cit_db_replica_reads_total{{to=\"replica\"}} {replica}\n\
+             cit_db_replica_reads_total{{to=\"primary\"}} {primary}\n"
+        ));
+    }
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }
 

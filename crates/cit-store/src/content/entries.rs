@@ -402,7 +402,11 @@ impl TenantStore<'_> {
             }
         };
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-        q.filter(entry::Column::Status.is_in(statuses)).one(&self.store().read).await?.map(entry_of).transpose()
+        q.filter(entry::Column::Status.is_in(statuses))
+            .one(self.store().content_reader(self.tenant().as_str()).await)
+            .await?
+            .map(entry_of)
+            .transpose()
     }
 
     /// Entries by id, any type, in one query: for expanding references.
@@ -414,7 +418,7 @@ impl TenantStore<'_> {
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         self.select_ids::<entry::Entity>(entry::Column::Id, ids.iter().map(|id| id.0))
             .filter(entry::Column::Status.is_in(statuses))
-            .all(&self.store().read)
+            .all(self.store().content_reader(self.tenant().as_str()).await)
             .await?
             .into_iter()
             .map(entry_of)
@@ -435,7 +439,7 @@ impl TenantStore<'_> {
             .filter(entry::Column::Id.ne(entry.id.0))
             .filter(entry::Column::Status.is_in(statuses))
             .order_by_asc(entry::Column::Locale)
-            .all(&self.store().read)
+            .all(self.store().content_reader(self.tenant().as_str()).await)
             .await?
             .into_iter()
             .map(|m| (m.locale, m.id.into(), m.slug))
@@ -482,7 +486,7 @@ impl TenantStore<'_> {
         let limit = q.limit.clamp(1, 100);
         let mut rows: Vec<Entry> = select
             .limit(limit + 1)
-            .all(&self.store().read)
+            .all(self.store().content_reader(self.tenant().as_str()).await)
             .await?
             .into_iter()
             .map(entry_of)
@@ -503,7 +507,7 @@ impl TenantStore<'_> {
     /// `COUNT` with the same conditions as the page.
     pub async fn count_list_entries(&self, q: &ListQuery) -> StoreResult<u64> {
         self.visible(&q.statuses)?;
-        Ok(self.list_select(q).count(&self.store().read).await?)
+        Ok(self.list_select(q).count(self.store().content_reader(self.tenant().as_str()).await).await?)
     }
 
     /// The entries of several translation groups (every locale), in one query: for resolving
@@ -518,7 +522,7 @@ impl TenantStore<'_> {
             .filter(entry::Column::TranslationGroup.is_in(groups.iter().copied()))
             .filter(entry::Column::Status.is_in(statuses))
             .order_by_asc(entry::Column::Locale)
-            .all(&self.store().read)
+            .all(self.store().content_reader(self.tenant().as_str()).await)
             .await?
             .into_iter()
             .map(entry_of)
@@ -536,7 +540,7 @@ impl TenantStore<'_> {
             .filter(entry_revision::Column::EntryId.is_in(ids.iter().map(|id| id.0)))
             .order_by_asc(entry_revision::Column::EntryId)
             .order_by_desc(entry_revision::Column::Revision)
-            .all(&self.store().read)
+            .all(self.store().content_reader(self.tenant().as_str()).await)
             .await?
             .into_iter()
             .map(|m| {
@@ -553,7 +557,7 @@ impl TenantStore<'_> {
         self.select::<entry_revision::Entity>()
             .filter(entry_revision::Column::EntryId.eq(id))
             .order_by_desc(entry_revision::Column::Revision)
-            .all(&self.store().read)
+            .all(self.store().content_reader(self.tenant().as_str()).await)
             .await?
             .into_iter()
             .map(revision_of)
@@ -567,7 +571,7 @@ impl TenantStore<'_> {
         self.select::<entry_revision::Entity>()
             .filter(entry_revision::Column::EntryId.eq(id))
             .filter(entry_revision::Column::Revision.eq(n))
-            .one(&self.store().read)
+            .one(self.store().content_reader(self.tenant().as_str()).await)
             .await?
             .ok_or(StoreError::NotFound("revision"))
             .and_then(revision_of)
@@ -578,14 +582,18 @@ impl TenantStore<'_> {
             .select::<entry::Entity>()
             .filter(entry::Column::Id.eq(id))
             .filter(entry::Column::TypeId.eq(type_id))
-            .count(&self.store().read)
+            .count(self.store().content_reader(self.tenant().as_str()).await)
             .await?;
         if n == 0 { Err(StoreError::NotFound("entry")) } else { Ok(()) }
     }
 
     /// How many entries of a type exist (any status).
     pub async fn count_entries(&self, type_id: &str) -> StoreResult<u64> {
-        Ok(self.select::<entry::Entity>().filter(entry::Column::TypeId.eq(type_id)).count(&self.store().read).await?)
+        Ok(self
+            .select::<entry::Entity>()
+            .filter(entry::Column::TypeId.eq(type_id))
+            .count(self.store().content_reader(self.tenant().as_str()).await)
+            .await?)
     }
 }
 
