@@ -146,18 +146,17 @@ class Cluster:
             stdout=subprocess.DEVNULL,
         )
 
+    def pg_ctl(self, data, *args):
+        subprocess.run(
+            self._as_postgres([f"{self.pg_bin}/pg_ctl", "-D", data, *args]), check=True, stdout=subprocess.DEVNULL
+        )
+
     def start_pg(self):
         opts = (
             f"-p {self.pg_port} -k {self.pg_sock} -c listen_addresses=127.0.0.1 -c max_connections=200 "
             "-c fsync=off -c full_page_writes=off"
         )
-        subprocess.run(
-            self._as_postgres(
-                [f"{self.pg_bin}/pg_ctl", "-D", self.pg_data, "-o", opts, "-l", f"{self.pg_sock}/log", "-w", "start"]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self.pg_ctl(self.pg_data, "-o", opts, "-l", f"{self.pg_sock}/log", "-w", "start")
 
     def start_replica(self, delay_ms):
         subprocess.run(
@@ -172,14 +171,7 @@ class Cluster:
             f"-p {self.replica_port} -k {self.pg_sock} -c listen_addresses=127.0.0.1 -c max_connections=200 "
             f"-c hot_standby=on -c recovery_min_apply_delay={delay_ms}ms"
         )
-        subprocess.run(
-            self._as_postgres(
-                [f"{self.pg_bin}/pg_ctl", "-D", self.replica_data, "-o", opts, "-l", f"{self.pg_sock}/replica.log",
-                 "-w", "start"]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self.pg_ctl(self.replica_data, "-o", opts, "-l", f"{self.pg_sock}/replica.log", "-w", "start")
 
     def replica_scans(self):
         """Scans of the entries table on the replica: reads that were sent there."""
@@ -192,11 +184,7 @@ class Cluster:
         return int(out.stdout.strip() or 0)
 
     def stop_pg(self):
-        subprocess.run(
-            self._as_postgres([f"{self.pg_bin}/pg_ctl", "-D", self.pg_data, "-m", "fast", "-w", "stop"]),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self.pg_ctl(self.pg_data, "-m", "fast", "-w", "stop")
 
     # Processes ----------------------------------------------------------------------------------
 
@@ -332,11 +320,7 @@ class Cluster:
         for data in (self.replica_data, self.pg_data):
             try:
                 if os.path.exists(os.path.join(data, "postmaster.pid")):
-                    subprocess.run(
-                        self._as_postgres([f"{self.pg_bin}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]),
-                        check=True,
-                        stdout=subprocess.DEVNULL,
-                    )
+                    self.pg_ctl(data, "-m", "immediate", "-w", "stop")
             except subprocess.CalledProcessError:
                 pass
         for f in self.logs.values():
@@ -379,7 +363,26 @@ def is_unavailable(a):
         return False
 
 
-class Load:
+class Threads:
+    """A group of threads run as a `with` block: started on entry, stopped and joined on exit."""
+
+    def targets(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.stop.clear()
+        self.threads = [threading.Thread(target=f, args=a, daemon=True) for f, a in self.targets()]
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+class Load(Threads):
     """Readers and writers through nginx until stopped; every 201 is remembered."""
 
     def __init__(self, cluster, token, readers, writers):
@@ -436,19 +439,9 @@ class Load:
             elif a is not None and a.status == 503:
                 time.sleep(0.2)
 
-    def __enter__(self):
+    def targets(self):
         self.counts = Counts()
-        self.stop.clear()
-        self.threads = [threading.Thread(target=self.reader, args=(n,), daemon=True) for n in range(self.readers)]
-        self.threads += [threading.Thread(target=self.writer, args=(n,), daemon=True) for n in range(self.writers)]
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join()
+        return [(self.reader, (n,)) for n in range(self.readers)] + [(self.writer, (n,)) for n in range(self.writers)]
 
 
 def stale_check(cluster, token, counts, rounds, direct=True):
@@ -489,7 +482,7 @@ def stale_check(cluster, token, counts, rounds, direct=True):
     return checked
 
 
-class Probes:
+class Probes(Threads):
     """While PostgreSQL is down: /readyz of each node, and writes through nginx, without pause."""
 
     def __init__(self, cluster, token):
@@ -530,17 +523,8 @@ class Probes:
                 self.write_503 += is_unavailable(a)
             time.sleep(0.2)
 
-    def __enter__(self):
-        self.threads = [threading.Thread(target=self.ready, args=(i,), daemon=True) for i in (0, 1)]
-        self.threads.append(threading.Thread(target=self.write, daemon=True))
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join()
+    def targets(self):
+        return [(self.ready, (0,)), (self.ready, (1,)), (self.write, ())]
 
 
 def backup_drill(c, load, media, failures):

@@ -280,11 +280,12 @@ impl Application {
         let state = AppState::new(store, settings, Metrics::new()?, clock)?;
         bootstrap_admin(&state).await?;
         let data = web::Data::from(state.clone());
+        let replica = state.store.has_replica();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .wrap(from_fn(crate::read_cache::middleware))
-                .wrap(from_fn(replica_scope))
+                .wrap(actix_web::middleware::Condition::new(replica, from_fn(replica_scope)))
                 .wrap(from_fn(crate::metrics::observe))
                 .configure(configure)
                 .default_service(web::to(crate::route_table::fallback))

@@ -294,15 +294,19 @@ impl Store {
     /// Where a content read of `tenant` goes: the replica when the request may read there and
     /// the replica has replayed the tenant's last known change (see [`replica`]), else the
     /// primary.
-    pub(crate) async fn content_reader(&self, tenant: &str) -> &DatabaseConnection {
+    pub(crate) fn content_reader(&self, tenant: &str) -> &DatabaseConnection {
         match &self.replica {
-            Some(r) if r.usable_for(tenant).await => &r.pool,
+            Some(r) if r.usable_for(tenant) => &r.pool,
             _ => &self.read,
         }
     }
 
     /// With a read replica: content reads sent to it, and those that went to the primary
     /// because it was behind, unreachable or the request was a write (for `/metrics`).
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
     pub fn replica_reads(&self) -> Option<(u64, u64)> {
         self.replica.as_ref().map(|r| (r.served.load(Ordering::Relaxed), r.declined.load(Ordering::Relaxed)))
     }

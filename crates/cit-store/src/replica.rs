@@ -12,9 +12,9 @@
 //!   position read right after `LISTEN` succeeded;
 //! - while the feed is not current (starting, or its connection lost), the replica is not used.
 //!
-//! The replica's replayed position (`pg_last_wal_replay_lsn()`) is polled every [`POLL`], and
-//! asked again when a read needs a newer one; a replica that is behind, unreachable or promoted
-//! is not used, and reads go to the primary. Only `GET` and `HEAD` requests may read there: the
+//! The replica's replayed position (`pg_last_wal_replay_lsn()`) is polled every [`POLL`], off the
+//! request path; a replica that is behind, unreachable or promoted is not used, and reads go to
+//! the primary. Only `GET` and `HEAD` requests may read there: the
 //! API marks them with [`may_lag`], so a write reading back what it wrote reads the primary.
 
 use std::collections::HashMap;
@@ -24,10 +24,8 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
-/// How often the replica's replayed position is read.
-pub const POLL: Duration = Duration::from_millis(200);
-/// A read that needs a newer position waits at most this long for the replica to tell it.
-const ASK_WITHIN: Duration = Duration::from_millis(300);
+/// How often the replica's replayed position is read; also the longest a poll may take.
+pub const POLL: Duration = Duration::from_millis(100);
 
 tokio::task_local! {
     static MAY_LAG: bool;
@@ -114,7 +112,7 @@ impl Replica {
             sea_orm::DatabaseBackend::Postgres,
             "SELECT pg_last_wal_replay_lsn()::text AS lsn".to_owned(),
         );
-        let row = tokio::time::timeout(ASK_WITHIN, self.pool.query_one_raw(stmt)).await.ok()?.ok()??;
+        let row = tokio::time::timeout(POLL, self.pool.query_one_raw(stmt)).await.ok()?.ok()??;
         // NULL: not (or no longer) a standby, so it gets no changes: never read there.
         let lsn = row.try_get::<Option<String>>("", "lsn").ok()?.as_deref().and_then(parse_lsn);
         Some(lsn.unwrap_or(0))
@@ -127,35 +125,25 @@ impl Replica {
     }
 
     /// Whether a content read of `tenant` may go to the replica now.
-    pub(crate) async fn usable_for(&self, tenant: &str) -> bool {
+    pub(crate) fn usable_for(&self, tenant: &str) -> bool {
         if !lag_allowed() {
             return false;
         }
-        let ok = self.check(tenant).await;
+        let ok = self.caught_up(tenant);
         if ok { &self.served } else { &self.declined }.fetch_add(1, Ordering::Relaxed);
         ok
     }
 
-    async fn check(&self, tenant: &str) -> bool {
+    /// The feed is current and the replica has replayed the floor and the tenant's last change
+    /// (a floor of `u64::MAX`: the feed never listened yet).
+    fn caught_up(&self, tenant: &str) -> bool {
         if !self.current() {
             return false;
         }
         let floor = self.floor.load(Ordering::Relaxed);
         let need = floor.max(self.wanted_lock().get(tenant).copied().unwrap_or(0));
-        if need == u64::MAX {
-            return false;
-        }
         let replayed = self.replayed.load(Ordering::Relaxed);
-        if replayed != 0 && replayed >= need {
-            return true;
-        }
-        match self.ask().await {
-            Some(lsn) if lsn != 0 => {
-                self.replayed.fetch_max(lsn, Ordering::Relaxed);
-                lsn >= need
-            }
-            _ => false,
-        }
+        need != u64::MAX && replayed != 0 && replayed >= need
     }
 }
 

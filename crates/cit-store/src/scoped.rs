@@ -133,6 +133,12 @@ impl TenantStore<'_> {
         self.store
     }
 
+    /// Where this tenant's content reads go: the read replica when it may serve them (see
+    /// [`crate::replica`]), else the primary.
+    pub(crate) fn content_reader(&self) -> &sea_orm::DatabaseConnection {
+        self.store.content_reader(self.id())
+    }
+
     pub(crate) fn access(&self) -> &TenantAccess {
         self.access
     }

@@ -402,11 +402,7 @@ impl TenantStore<'_> {
             }
         };
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-        q.filter(entry::Column::Status.is_in(statuses))
-            .one(self.store().content_reader(self.tenant().as_str()).await)
-            .await?
-            .map(entry_of)
-            .transpose()
+        q.filter(entry::Column::Status.is_in(statuses)).one(self.content_reader()).await?.map(entry_of).transpose()
     }
 
     /// Entries by id, any type, in one query: for expanding references.
@@ -418,7 +414,7 @@ impl TenantStore<'_> {
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         self.select_ids::<entry::Entity>(entry::Column::Id, ids.iter().map(|id| id.0))
             .filter(entry::Column::Status.is_in(statuses))
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(entry_of)
@@ -439,7 +435,7 @@ impl TenantStore<'_> {
             .filter(entry::Column::Id.ne(entry.id.0))
             .filter(entry::Column::Status.is_in(statuses))
             .order_by_asc(entry::Column::Locale)
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(|m| (m.locale, m.id.into(), m.slug))
@@ -486,7 +482,7 @@ impl TenantStore<'_> {
         let limit = q.limit.clamp(1, 100);
         let mut rows: Vec<Entry> = select
             .limit(limit + 1)
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(entry_of)
@@ -507,7 +503,7 @@ impl TenantStore<'_> {
     /// `COUNT` with the same conditions as the page.
     pub async fn count_list_entries(&self, q: &ListQuery) -> StoreResult<u64> {
         self.visible(&q.statuses)?;
-        Ok(self.list_select(q).count(self.store().content_reader(self.tenant().as_str()).await).await?)
+        Ok(self.list_select(q).count(self.content_reader()).await?)
     }
 
     /// The entries of several translation groups (every locale), in one query: for resolving
@@ -522,7 +518,7 @@ impl TenantStore<'_> {
             .filter(entry::Column::TranslationGroup.is_in(groups.iter().copied()))
             .filter(entry::Column::Status.is_in(statuses))
             .order_by_asc(entry::Column::Locale)
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(entry_of)
@@ -540,7 +536,7 @@ impl TenantStore<'_> {
             .filter(entry_revision::Column::EntryId.is_in(ids.iter().map(|id| id.0)))
             .order_by_asc(entry_revision::Column::EntryId)
             .order_by_desc(entry_revision::Column::Revision)
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(|m| {
@@ -557,7 +553,7 @@ impl TenantStore<'_> {
         self.select::<entry_revision::Entity>()
             .filter(entry_revision::Column::EntryId.eq(id))
             .order_by_desc(entry_revision::Column::Revision)
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(revision_of)
@@ -571,7 +567,7 @@ impl TenantStore<'_> {
         self.select::<entry_revision::Entity>()
             .filter(entry_revision::Column::EntryId.eq(id))
             .filter(entry_revision::Column::Revision.eq(n))
-            .one(self.store().content_reader(self.tenant().as_str()).await)
+            .one(self.content_reader())
             .await?
             .ok_or(StoreError::NotFound("revision"))
             .and_then(revision_of)
@@ -582,7 +578,7 @@ impl TenantStore<'_> {
             .select::<entry::Entity>()
             .filter(entry::Column::Id.eq(id))
             .filter(entry::Column::TypeId.eq(type_id))
-            .count(self.store().content_reader(self.tenant().as_str()).await)
+            .count(self.content_reader())
             .await?;
         if n == 0 { Err(StoreError::NotFound("entry")) } else { Ok(()) }
     }
@@ -592,7 +588,7 @@ impl TenantStore<'_> {
         Ok(self
             .select::<entry::Entity>()
             .filter(entry::Column::TypeId.eq(type_id))
-            .count(self.store().content_reader(self.tenant().as_str()).await)
+            .count(self.content_reader())
             .await?)
     }
 }

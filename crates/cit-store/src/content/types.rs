@@ -60,7 +60,7 @@ impl TenantStore<'_> {
     pub async fn content_types(&self) -> StoreResult<Vec<StoredType>> {
         self.select::<content_type::Entity>()
             .order_by_asc(content_type::Column::ApiId)
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(parse_stored)
@@ -70,7 +70,7 @@ impl TenantStore<'_> {
     pub async fn content_type(&self, api_id: &str) -> StoreResult<Option<StoredType>> {
         self.select::<content_type::Entity>()
             .filter(content_type::Column::ApiId.eq(api_id))
-            .one(self.store().content_reader(self.tenant().as_str()).await)
+            .one(self.content_reader())
             .await?
             .map(parse_stored)
             .transpose()
@@ -85,7 +85,7 @@ impl TenantStore<'_> {
             .select::<content_type_version::Entity>()
             .filter(content_type_version::Column::ApiId.eq(api_id))
             .order_by_desc(content_type_version::Column::Version)
-            .all(self.store().content_reader(self.tenant().as_str()).await)
+            .all(self.content_reader())
             .await?
             .into_iter()
             .map(|v| (v.version, v.definition, v.actor, v.created_at))

@@ -172,12 +172,8 @@ impl TenantStore<'_> {
                 )
             }
         };
-        let rows = self
-            .store()
-            .content_reader(self.tenant().as_str())
-            .await
-            .query_all_raw(Statement::from_sql_and_values(db(backend), sql, values))
-            .await?;
+        let rows =
+            self.content_reader().query_all_raw(Statement::from_sql_and_values(db(backend), sql, values)).await?;
         let mut matches = Vec::with_capacity(rows.len());
         for row in rows {
             let hit = SearchHit {
@@ -208,8 +204,7 @@ impl TenantStore<'_> {
             .and_where(Expr::col(col("entry_id")).is_in(ids.iter().copied()))
             .to_owned();
         let backend = self.store().backend;
-        let rows =
-            self.store().content_reader(self.tenant().as_str()).await.query_all_raw(db(backend).build(&select)).await?;
+        let rows = self.content_reader().query_all_raw(db(backend).build(&select)).await?;
         let mut bodies = HashMap::with_capacity(rows.len());
         for row in rows {
             bodies.insert(row.try_get("", "entry_id")?, row.try_get("", "body")?);
