@@ -624,6 +624,8 @@ def parse_args(argv):
     p.add_argument("--duration", type=int, default=10, metavar="SECS", help="seconds per scenario (10)")
     p.add_argument("--connections", type=int, default=32, metavar="N", help="wrk connections (32)")
     p.add_argument("--debug", action="store_true", help="use the debug build (the CI smoke run), not the release one")
+    p.add_argument("--binary", metavar="PATH",
+                   help="run this cit binary instead of building one (for builds side by side)")
     p.add_argument("--scenarios", default=",".join(SCENARIOS), metavar="A,B",
                    help=f"which scenarios, in this order (ceiling always runs first): {','.join(SCENARIOS)}")
     p.add_argument("--jobs", type=int, default=16, metavar="N", help="concurrent writers while seeding (16)")
@@ -655,7 +657,7 @@ def main(argv):
     try:
         ensure_wrk()
         ensure_assets()
-        binary = build(args.debug)
+        binary = os.path.abspath(args.binary) if args.binary else build(args.debug)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         tenants, entries = SIZES[args.size]
         meta = {

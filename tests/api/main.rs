@@ -13,6 +13,7 @@ mod entries;
 mod events;
 mod graphql;
 mod graphql_requests;
+mod lookups;
 mod media;
 mod newsletter;
 mod operations;

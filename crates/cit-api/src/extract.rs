@@ -161,7 +161,7 @@ impl FromRequest for Auth {
                 },
             };
             if token.starts_with(API_TOKEN_PREFIX) {
-                return match state.store.api_token_by_hash(&state.authentication()?, &token_hash(&token)).await? {
+                return match state.api_token(&token_hash(&token)).await? {
                     Some(api_token) => Ok(Auth::Token(api_token)),
                     None => Err(invalid_token()),
                 };

@@ -8,6 +8,7 @@ pub mod events;
 pub mod extract;
 pub mod graphql;
 pub mod http_cache;
+pub mod lookups;
 pub mod mail;
 pub mod media;
 pub mod metrics;

@@ -163,7 +163,7 @@ impl ReadCache {
         let mut shelves = self.write();
         self.writes.fetch_add(1, Ordering::AcqRel);
         match change {
-            Change::Tenant(t) => {
+            Change::Content(t) | Change::Tenant(t) => {
                 if let Some(shelf) = shelves.remove(t) {
                     let freed: usize = shelf.iter().map(|(k, v)| v.body.len() + k.len() + 128).sum();
                     self.bytes.fetch_sub(freed.min(self.bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
@@ -264,7 +264,7 @@ pub async fn middleware(
             let res = through(cache, &tenant, key, req, next).await?;
             // An anonymous mutation (a public form's submission) is computed, never kept.
             if res.response().extensions().get::<Wrote>().is_some() {
-                state.changes.announce(&tenant).await;
+                state.changes.announce_content(&tenant).await;
             }
             return Ok(res);
         }
@@ -276,9 +276,26 @@ pub async fn middleware(
     let wrote =
         if graphql { res.response().extensions().get::<Wrote>().is_some() } else { !res.status().is_client_error() };
     if wrote {
-        state.changes.announce(&tenant).await;
+        if tenant_path && content_only(req_path(&res)) {
+            state.changes.announce_content(&tenant).await;
+        } else {
+            state.changes.announce(&tenant).await;
+        }
     }
     Ok(res.map_into_boxed_body())
+}
+
+fn req_path(res: &ServiceResponse<impl MessageBody>) -> &str {
+    res.request().path()
+}
+
+/// Whether a write to `path` (under `/api/v1/t/{tenant}/`) changes the tenant's content only
+/// (entries, media, GraphQL mutations, which write entries, submissions and tickets), never the
+/// tenant, its tokens, members, content types or webhooks, which the node's lookups
+/// ([`crate::lookups`]) keep. Anything not listed here forgets the whole tenant.
+fn content_only(path: &str) -> bool {
+    let section = path.strip_prefix("/api/v1/t/").and_then(|rest| rest.split('/').nth(1));
+    matches!(section, Some("entries" | "media" | "graphql"))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -103,6 +103,14 @@ pub struct CacheSettings {
     /// On PostgreSQL, how long a node's heartbeat vouches for it (see `cit_store::changes`):
     /// a writer waits at most this long for a node that does not acknowledge a change.
     pub lease_ms: u64,
+    /// The node's memory of tenants, tokens, roles and content types (see `lookups`).
+    /// `CIT_CACHE__LOOKUPS`.
+    #[serde(default = "yes")]
+    pub lookups: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// argon2id cost. The defaults follow OWASP's recommendation; tests lower them.
@@ -200,6 +208,7 @@ impl Default for Settings {
                 enabled: true,
                 max_bytes: 32 * 1024 * 1024,
                 lease_ms: cit_store::changes::LEASE.as_millis() as u64,
+                lookups: true,
             },
             requests: crate::requests::RequestSettings::default(),
             mail: crate::mail::MailSettings::default(),

@@ -10,6 +10,7 @@ use cit_store::{Store, Tenant};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
+use crate::lookups::Lookups;
 use crate::metrics::Metrics;
 use crate::read_cache::ReadCache;
 use crate::security::{Jwt, LoginLimiter, Passwords};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub graphql: crate::graphql::SchemaCache,
     /// Answers to public reads, forgotten on every write (see [`crate::read_cache`]).
     pub read_cache: Arc<ReadCache>,
+    /// Tenants, tokens, roles and content types as this node last read them (see [`crate::lookups`]).
+    pub lookups: Arc<Lookups>,
     /// Tells the other nodes (and this one) what changed.
     pub changes: Changes,
     /// Signs fill tokens and derives ticket secrets.
@@ -53,9 +56,13 @@ impl AppState {
         let l = &settings.login_limit;
         let login_limiter = LoginLimiter::new(l.per_account, l.per_address, Duration::from_secs(l.window_secs));
         let read_cache = Arc::new(ReadCache::new(settings.cache.enabled, settings.cache.max_bytes));
-        let forget = read_cache.clone();
+        let lookups = Arc::new(Lookups::new(settings.cache.lookups));
+        let (forget, forget_lookups) = (read_cache.clone(), lookups.clone());
         let lease = Duration::from_millis(settings.cache.lease_ms);
-        let changes = Changes::start(&store, lease, move |change| forget.forget(change));
+        let changes = Changes::start(&store, lease, move |change| {
+            forget.forget(change);
+            forget_lookups.forget(change);
+        });
         // Everything the store decides by time (expiry at use, timestamps) reads the same clock.
         let store = store.with_clock(clock.clone());
         let request_keys = crate::requests::Keys::derive(&crate::security::signing_key(&settings)?);
@@ -75,6 +82,7 @@ impl AppState {
             tenant_jobs,
             graphql: crate::graphql::SchemaCache::new(),
             read_cache,
+            lookups,
             changes,
             request_keys,
             submit_limits,
@@ -83,22 +91,90 @@ impl AppState {
 
     /// Loads the tenant named in the path (404 when missing or malformed) and works out who the
     /// caller is there. Pair with [`cit_core::authorize`] (or use [`AppState::tenant_access`]).
-    pub async fn tenant_actor(&self, auth: &Auth, tenant: &str) -> ApiResult<(Tenant, Actor)> {
+    pub async fn tenant_actor(&self, auth: &Auth, tenant: &str) -> ApiResult<(Arc<Tenant>, Actor)> {
         let id = TenantId::parse(tenant).map_err(|_| ApiError::NotFound("tenant"))?;
-        let tenant = self.store.tenant(&id).await?.ok_or(ApiError::NotFound("tenant"))?;
+        let tenant = self.tenant(&id).await?;
         self.metrics.tenant_exists(tenant.id.as_str());
         let actor = match auth {
             Auth::Anonymous => Actor::Anonymous,
             Auth::User { user, .. } => Actor::User {
                 id: user.id,
                 platform_admin: user.platform_admin,
-                role: self.store.role_of(&self.authentication()?, &tenant.id, user.id).await?,
+                role: self.role_of(&tenant.id, user.id).await?,
             },
             Auth::Token(token) => {
                 Actor::Token { id: token.id, tenant: token.tenant.clone(), scopes: token.scopes.clone() }
             }
         };
         Ok((tenant, actor))
+    }
+
+    /// The tenant (404 when there is none), from this node's memory when it may be used.
+    async fn tenant(&self, id: &TenantId) -> ApiResult<Arc<Tenant>> {
+        let ticket = self.lookups.ticket(self.changes.serving());
+        if ticket.is_some()
+            && let Some(kept) = self.lookups.tenant(id)
+        {
+            return Ok(kept);
+        }
+        let tenant = Arc::new(self.store.tenant(id).await?.ok_or(ApiError::NotFound("tenant"))?);
+        if let Some(ticket) = ticket {
+            self.lookups.keep_tenant(ticket, tenant.clone());
+        }
+        Ok(tenant)
+    }
+
+    /// The user's role in the tenant, from this node's memory when it may be used.
+    async fn role_of(&self, tenant: &TenantId, user: cit_core::UserId) -> ApiResult<Option<cit_core::Role>> {
+        let ticket = self.lookups.ticket(self.changes.serving());
+        if ticket.is_some()
+            && let Some(kept) = self.lookups.role(tenant, user.0)
+        {
+            return Ok(kept);
+        }
+        let role = self.store.role_of(&self.authentication()?, tenant, user).await?;
+        if let Some(ticket) = ticket {
+            self.lookups.keep_role(ticket, tenant, user.0, role);
+        }
+        Ok(role)
+    }
+
+    /// The API token of `hash`, if it exists, is not revoked and has not expired, from this
+    /// node's memory when it may be used (expiry is checked at every use).
+    pub async fn api_token(&self, hash: &str) -> ApiResult<Option<cit_store::ApiToken>> {
+        let ticket = self.lookups.ticket(self.changes.serving());
+        if ticket.is_some()
+            && let Some(kept) = self.lookups.token(hash, self.store.now())
+        {
+            return Ok(Some(kept));
+        }
+        let token = self.store.api_token_by_hash(&self.authentication()?, hash).await?;
+        if let (Some(ticket), Some(token)) = (ticket, &token) {
+            self.lookups.keep_token(ticket, hash.to_owned(), token.clone());
+        }
+        Ok(token)
+    }
+
+    /// A content type of the tenant `access` is for (404 when there is none), parsed once per
+    /// version on this node.
+    pub async fn content_type(
+        &self,
+        access: &TenantAccess,
+        api_id: &str,
+    ) -> ApiResult<Arc<cit_core::content::ContentType>> {
+        let ticket = self.lookups.ticket(self.changes.serving());
+        if ticket.is_some()
+            && let Some(kept) = self.lookups.content_type(access.tenant(), api_id)
+        {
+            return Ok(kept);
+        }
+        let ct = Arc::new(
+            self.store.scoped(access).content_type(api_id).await?.ok_or(ApiError::NotFound("content type"))?.ct,
+        );
+        if let Some(ticket) = ticket {
+            self.lookups.keep_content_type(ticket, access.tenant(), ct.clone());
+        }
+        Ok(ct)
     }
 
     /// The server's capability to find out who a caller is (an API token by its hash, a user's
@@ -109,7 +185,12 @@ impl AppState {
 
     /// The tenant, and the caller's permission to do `action` there from `cit_core::authorize`.
     /// The returned access is what the store needs to touch the tenant's rows.
-    pub async fn tenant_access(&self, auth: &Auth, tenant: &str, action: Action) -> ApiResult<(Tenant, TenantAccess)> {
+    pub async fn tenant_access(
+        &self,
+        auth: &Auth,
+        tenant: &str,
+        action: Action,
+    ) -> ApiResult<(Arc<Tenant>, TenantAccess)> {
         let (tenant, actor) = self.tenant_actor(auth, tenant).await?;
         let access = authorize(&actor, tenant.facts(), action)?;
         Ok((tenant, access))
@@ -128,7 +209,7 @@ impl AppState {
         tenants.sort_unstable();
         tenants.dedup();
         for tenant in tenants {
-            self.changes.announce(tenant).await;
+            self.changes.announce_content(tenant).await;
         }
         Ok(report)
     }

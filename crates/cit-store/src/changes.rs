@@ -40,11 +40,26 @@ pub const LEASE: Duration = Duration::from_millis(1500);
 pub const SQLITE_POLL: Duration = Duration::from_millis(100);
 const CHANNEL: &str = "cit_changes";
 
-/// What changed: one tenant's content, or anything (drop everything).
+/// What changed: one tenant's content only, anything of one tenant, or anything (drop everything).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// Only the tenant's content (entries, media, what GraphQL mutations write, scheduled
+    /// publications): answers built from it are stale, but not the tenant itself, its tokens,
+    /// members, content types or webhooks.
+    Content(String),
+    /// Anything of the tenant, its settings and people included.
     Tenant(String),
     Everything,
+}
+
+impl Change {
+    /// The tenant whose content may have changed, if only one.
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Change::Content(t) | Change::Tenant(t) => Some(t),
+            Change::Everything => None,
+        }
+    }
 }
 
 type Callback = Box<dyn Fn(&Change) + Send + Sync>;
@@ -79,6 +94,8 @@ struct FeedState {
     peers: HashMap<uuid::Uuid, Instant>,
     /// Announcements awaiting acknowledgements: number → nodes that acknowledged.
     pending: HashMap<u64, HashSet<uuid::Uuid>>,
+    /// Announcements by other nodes marked as changing content only (`k|…`), until their `c|…`.
+    content_only: HashSet<(uuid::Uuid, u64)>,
 }
 
 impl Changes {
@@ -86,11 +103,15 @@ impl Changes {
     /// other, before the writer's caller hears back.
     pub fn start(store: &Store, lease: Duration, on_change: impl Fn(&Change) + Send + Sync + 'static) -> Self {
         let pg = (store.backend == Backend::Postgres).then(|| store.write.get_postgres_connection_pool().clone());
+        let memo = store.memo.clone();
         let inner = Arc::new(Inner {
             node: uuid::Uuid::new_v4(),
             lease: lease.max(Duration::from_millis(60)),
             pg,
-            on_change: Box::new(on_change),
+            on_change: Box::new(move |change| {
+                memo.forget(change);
+                on_change(change);
+            }),
             seq: AtomicU64::new(0),
             state: Mutex::new(FeedState::default()),
             acked: tokio::sync::Notify::new(),
@@ -98,6 +119,8 @@ impl Changes {
             replica: store.replica.clone(),
         });
         let weak = Arc::downgrade(&inner);
+        let gate = weak.clone();
+        store.memo.attach(Box::new(move || gate.upgrade().is_some_and(|i| i.pg.is_none() || i.current())));
         match store.backend {
             Backend::Postgres => {
                 tokio::spawn(listen(weak.clone()));
@@ -115,15 +138,26 @@ impl Changes {
         self.inner.pg.is_none() || self.inner.current()
     }
 
-    /// Announces that `tenant` changed: this node forgets it at once, and on PostgreSQL the
-    /// call returns when every other live node has too (or can no longer serve what it kept).
+    /// Announces that anything of `tenant` changed: this node forgets it at once, and on
+    /// PostgreSQL the call returns when every other live node has too (or can no longer serve
+    /// what it kept).
     pub async fn announce(&self, tenant: &str) {
-        let change = Change::Tenant(tenant.to_owned());
+        self.announce_change(tenant, false).await
+    }
+
+    /// Announces that only the content of `tenant` changed ([`Change::Content`]), with the same
+    /// guarantee as [`Changes::announce`].
+    pub async fn announce_content(&self, tenant: &str) {
+        self.announce_change(tenant, true).await
+    }
+
+    async fn announce_change(&self, tenant: &str, content_only: bool) {
+        let change = if content_only { Change::Content(tenant.to_owned()) } else { Change::Tenant(tenant.to_owned()) };
         (self.inner.on_change)(&change);
         let Some(pool) = &self.inner.pg else { return };
         let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
         self.inner.lock().pending.insert(seq, HashSet::new());
-        let sent = notify_change(pool, self.inner.node, seq, tenant).await;
+        let sent = notify_change(pool, self.inner.node, seq, tenant, content_only).await;
         if let (Ok(lsn), Some(r)) = (&sent, &self.inner.replica) {
             r.changed(tenant, *lsn);
         }
@@ -208,10 +242,19 @@ impl Inner {
             Some("h") => {
                 self.lock().peers.insert(origin, Instant::now());
             }
+            Some("k") if origin != self.node => {
+                let mut st = self.lock();
+                if st.content_only.len() >= 4096 {
+                    st.content_only.clear();
+                }
+                st.content_only.insert((origin, seq));
+            }
             Some("c") => {
                 let Some(tenant) = parts.next() else { return };
                 if origin != self.node {
-                    (self.on_change)(&Change::Tenant(tenant.to_owned()));
+                    let content_only = self.lock().content_only.remove(&(origin, seq));
+                    let tenant = tenant.to_owned();
+                    (self.on_change)(&if content_only { Change::Content(tenant) } else { Change::Tenant(tenant) });
                     let pool = pool.clone();
                     let ack = format!("a|{origin}|{seq}|{}", self.node);
                     tokio::spawn(async move {
@@ -255,17 +298,33 @@ impl Inner {
 
 /// Announces a change of `tenant` with the primary's WAL position (see the module's header);
 /// returns the position.
-async fn notify_change(pool: &PgPool, node: uuid::Uuid, seq: u64, tenant: &str) -> Result<u64, sqlx::Error> {
+///
+/// A change of the content only is marked by a `k|node|seq|tenant` notification just before its
+/// `c|…` one (nodes of older versions ignore it and forget everything of the tenant, which is
+/// safe).
+async fn notify_change(
+    pool: &PgPool,
+    node: uuid::Uuid,
+    seq: u64,
+    tenant: &str,
+    content_only: bool,
+) -> Result<u64, sqlx::Error> {
     use sea_orm::sqlx::Row;
-    let row = sqlx::query(
+    let sql = if content_only {
+        "SELECT p.lsn, pg_notify($1, $2 || p.lsn), pg_notify($1, $4), pg_notify($1, $3) \
+         FROM (SELECT pg_current_wal_lsn()::text AS lsn) p"
+    } else {
         "SELECT p.lsn, pg_notify($1, $2 || p.lsn), pg_notify($1, $3) \
-         FROM (SELECT pg_current_wal_lsn()::text AS lsn) p",
-    )
-    .bind(CHANNEL)
-    .bind(format!("l|{node}|{seq}|{tenant}|"))
-    .bind(format!("c|{node}|{seq}|{tenant}"))
-    .fetch_one(pool)
-    .await?;
+         FROM (SELECT pg_current_wal_lsn()::text AS lsn) p"
+    };
+    let mut query = sqlx::query(sql)
+        .bind(CHANNEL)
+        .bind(format!("l|{node}|{seq}|{tenant}|"))
+        .bind(format!("c|{node}|{seq}|{tenant}"));
+    if content_only {
+        query = query.bind(format!("k|{node}|{seq}|{tenant}"));
+    }
+    let row = query.fetch_one(pool).await?;
     let lsn: String = row.try_get(0)?;
     crate::replica::parse_lsn(&lsn).ok_or_else(|| sqlx::Error::Protocol(format!("not a WAL position: {lsn}")))
 }
@@ -386,7 +445,7 @@ pub async fn announce_from_outside(store: &Store, tenants: &[String], lease: Dur
             let pool = store.write.get_postgres_connection_pool();
             let origin = uuid::Uuid::new_v4();
             for t in tenants {
-                notify_change(pool, origin, 0, t).await.map_err(|e| crate::StoreError::Io {
+                notify_change(pool, origin, 0, t, false).await.map_err(|e| crate::StoreError::Io {
                     context: "cannot announce a change".into(),
                     source: std::io::Error::other(e),
                 })?;

@@ -27,6 +27,7 @@ pub use cross_tenant::{AttemptOutcome, DueDelivery};
 mod entity;
 pub mod jobs;
 mod media;
+mod memo;
 mod migration;
 mod platform;
 mod records;
@@ -196,6 +197,8 @@ pub struct Store {
     /// The only source of "now" in the store: expiry checks at use, the scheduler, every
     /// timestamp written. The real clock unless [`Store::with_clock`] gave another.
     clock: Arc<dyn Clock>,
+    /// Facts kept between writes on this node, forgotten through the change feed.
+    memo: Arc<memo::Memo>,
 }
 
 impl std::fmt::Debug for Store {
@@ -242,7 +245,15 @@ impl Store {
                     "a read replica is for PostgreSQL: SQLite is one file, read and written by one process".into(),
                 ));
             }
-            Ok(Self { write, read, replica: None, backend: Backend::Sqlite, queries, clock: Arc::new(SystemClock) })
+            Ok(Self {
+                write,
+                read,
+                replica: None,
+                backend: Backend::Sqlite,
+                queries,
+                clock: Arc::new(SystemClock),
+                memo: Arc::default(),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut o = ConnectOptions::new(url);
             o.max_connections(settings.max_connections)
@@ -279,6 +290,7 @@ impl Store {
                 backend: Backend::Postgres,
                 queries,
                 clock: Arc::new(SystemClock),
+                memo: Arc::default(),
             })
         } else {
             Err(StoreError::InvalidUrl(

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 /// One request's view of the tenant. Reached by every resolver through the values it resolves.
 pub(crate) struct ReqCtx {
     pub store: Store,
-    pub tenant: Tenant,
+    pub tenant: Arc<Tenant>,
     pub actor: Actor,
     /// The server's clock (tickets' overdue flags are computed against it, as in REST).
     pub clock: Arc<dyn Clock>,
@@ -37,7 +37,13 @@ pub(crate) struct ReqCtx {
 }
 
 impl ReqCtx {
-    pub fn new(store: Store, tenant: Tenant, actor: Actor, read: TenantAccess, clock: Arc<dyn Clock>) -> Arc<Self> {
+    pub fn new(
+        store: Store,
+        tenant: Arc<Tenant>,
+        actor: Actor,
+        read: TenantAccess,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<Self> {
         let drafts = authorize(&actor, tenant.facts(), Action::ReadDrafts);
         let batch = match &drafts {
             Ok(access) => Batch { store: store.clone(), access: access.clone(), statuses: EntryStatus::ALL.to_vec() },

@@ -38,6 +38,12 @@ pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
 #[get("/metrics")]
 pub async fn metrics(state: State) -> ApiResult<HttpResponse> {
     let mut body = state.metrics.render().map_err(ApiError::internal)?;
+    body.push_str(&format!(
+        "# HELP cit_db_statements_total SQL statements this node has run on any of its pools (bench/statements.py reads it per request)\n\
+         # TYPE cit_db_statements_total counter\n\
+         cit_db_statements_total {}\n",
+        state.store.query_count()
+    ));
     if let Some((replica, primary)) = state.store.replica_reads() {
         body.push_str(&format!(
             "# HELP cit_db_replica_reads_total Content reads of GET requests, by where they went: the read replica, or the primary when the replica was behind or unreachable\n\

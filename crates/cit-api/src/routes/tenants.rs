@@ -244,5 +244,9 @@ pub async fn create_user(state: State, auth: Auth, body: Json<CreateUser>) -> Ap
 #[get("/api/v1/t/{tenant}")]
 pub async fn profile(state: State, auth: Auth, path: web::Path<String>) -> ApiResult<web::Json<TenantProfile>> {
     let (tenant, _) = state.tenant_access(&auth, &path, Action::ReadPublished).await?;
-    Ok(web::Json(TenantProfile { id: tenant.id.to_string(), name: tenant.name, locales: tenant.locales }))
+    Ok(web::Json(TenantProfile {
+        id: tenant.id.to_string(),
+        name: tenant.name.clone(),
+        locales: tenant.locales.clone(),
+    }))
 }

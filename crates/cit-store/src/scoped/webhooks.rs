@@ -442,9 +442,18 @@ impl TenantStore<'_> {
         events: &[WebhookEvent],
         data: &Value,
     ) -> StoreResult<()> {
+        let memo = &self.store().memo;
+        let tenant = self.access().tenant().as_str();
+        let ticket = memo.ticket();
+        if ticket.is_some() && memo.has_no_webhooks(tenant) {
+            return Ok(());
+        }
         let subscriptions =
             self.select::<webhook::Entity>().filter(webhook::Column::Enabled.eq(true)).all(conn).await?;
         if subscriptions.is_empty() {
+            if let Some(ticket) = ticket {
+                memo.keep_no_webhooks(ticket, tenant);
+            }
             return Ok(());
         }
         for row in deliveries(&subscriptions, events, data, self.store().now())? {

@@ -16,6 +16,7 @@ mod write;
 use cit_core::content::ContentType;
 use cit_core::{Action, Actor, EntryId, TenantAccess, authorize};
 use cit_store::Tenant;
+use std::sync::Arc;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -27,8 +28,8 @@ pub use shapes::*;
 pub use write::*;
 
 /// The content type named in the path, or 404.
-async fn content_type(state: &AppState, access: &TenantAccess, type_id: &str) -> ApiResult<ContentType> {
-    Ok(state.store.scoped(access).content_type(type_id).await?.ok_or(ApiError::NotFound("content type"))?.ct)
+async fn content_type(state: &AppState, access: &TenantAccess, type_id: &str) -> ApiResult<Arc<ContentType>> {
+    state.content_type(access, type_id).await
 }
 
 /// The entry id in a path; anything else names no entry.
