@@ -586,6 +586,7 @@ async fn user(settings: &Settings, cmd: UserCmd) -> CliResult {
             let role = Role::parse(&role).map_err(invalid("role"))?;
             let store = store(settings).await?;
             store.grant(&access, &tenant, &email, role).await?;
+            tell_api_nodes(settings, &store, std::slice::from_ref(&tenant)).await?;
             println!("{email} is now {role} of {tenant}");
         }
     }
@@ -621,6 +622,8 @@ async fn token(settings: &Settings, cmd: TokenCmd) -> CliResult {
                 .map(ApiTokenId)
                 .map_err(|_| Failure::NotFound(format!("token {id} not found")))?;
             store.scoped(&access).revoke_api_token(id).await?;
+            // Running API nodes keep the tokens they looked up: they forget this one first.
+            tell_api_nodes(settings, &store, std::slice::from_ref(access.tenant())).await?;
             println!("revoked token {id}");
         }
     }
