@@ -13,11 +13,11 @@
 //!
 //! What is not kept: a tenant or a token that was not found (a new one must work at once on
 //! every node), and a token past its expiry, which is checked again at every use against the
-//! clock. Users are not kept either (the login path reads them once per access token).
+//! clock. Users themselves are not kept.
 //!
 //! `cache.lookups` (default true) turns it off, for measuring what it saves (bench/statements.py).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -39,7 +39,7 @@ struct Shelf {
     roles: HashMap<uuid::Uuid, Option<Role>>,
     types: HashMap<String, Arc<ContentType>>,
     /// The hashes of this tenant's tokens kept in [`Shelves::tokens`].
-    tokens: Vec<String>,
+    tokens: HashSet<String>,
 }
 
 #[derive(Default)]
@@ -107,7 +107,7 @@ impl Lookups {
                 s.tokens.clear();
                 s.tenants.values_mut().for_each(|shelf| shelf.tokens.clear());
             }
-            s.tenants.entry(tenant.clone()).or_default().tokens.push(hash.clone());
+            s.tenants.entry(tenant.clone()).or_default().tokens.insert(hash.clone());
             s.tokens.insert(hash, token);
         });
     }
@@ -141,23 +141,24 @@ impl Lookups {
         });
     }
 
-    /// Forgets what was kept of `change`.
+    /// Forgets what was kept of `change` (a change of content only keeps all of it).
     pub fn forget(&self, change: &Change) {
-        if let Change::Content(_) = change {
-            return;
-        }
+        let tenant = match change {
+            Change::Content(_) => return,
+            Change::Tenant(t) => Some(t),
+            Change::Everything => None,
+        };
         let mut shelves = self.shelves.write().unwrap_or_else(PoisonError::into_inner);
         self.writes.fetch_add(1, Ordering::AcqRel);
-        match change {
-            Change::Tenant(t) => {
+        match tenant {
+            Some(t) => {
                 if let Some(shelf) = shelves.tenants.remove(t) {
                     for hash in &shelf.tokens {
                         shelves.tokens.remove(hash);
                     }
                 }
             }
-            Change::Content(_) => {}
-            Change::Everything => *shelves = Shelves::default(),
+            None => *shelves = Shelves::default(),
         }
     }
 }

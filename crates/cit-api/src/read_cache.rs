@@ -276,17 +276,13 @@ pub async fn middleware(
     let wrote =
         if graphql { res.response().extensions().get::<Wrote>().is_some() } else { !res.status().is_client_error() };
     if wrote {
-        if tenant_path && content_only(req_path(&res)) {
+        if content_only(res.request().path()) {
             state.changes.announce_content(&tenant).await;
         } else {
             state.changes.announce(&tenant).await;
         }
     }
     Ok(res.map_into_boxed_body())
-}
-
-fn req_path(res: &ServiceResponse<impl MessageBody>) -> &str {
-    res.request().path()
 }
 
 /// Whether a write to `path` (under `/api/v1/t/{tenant}/`) changes the tenant's content only

@@ -10,7 +10,7 @@ use cit_store::{Store, Tenant};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
-use crate::lookups::Lookups;
+use crate::lookups::{Lookups, Ticket};
 use crate::metrics::Metrics;
 use crate::read_cache::ReadCache;
 use crate::security::{Jwt, LoginLimiter, Passwords};
@@ -109,50 +109,60 @@ impl AppState {
         Ok((tenant, actor))
     }
 
-    /// The tenant (404 when there is none), from this node's memory when it may be used.
+    /// What `kept` finds in this node's memory, when the memory may be used now; else what
+    /// `load` reads, handed to `keep` to be kept if nothing was forgotten meanwhile.
+    async fn remembered<T>(
+        &self,
+        kept: impl FnOnce(&Lookups) -> Option<T>,
+        load: impl Future<Output = ApiResult<T>>,
+        keep: impl FnOnce(&Lookups, Ticket, &T),
+    ) -> ApiResult<T> {
+        let ticket = self.lookups.ticket(self.changes.serving());
+        if ticket.is_some()
+            && let Some(value) = kept(&self.lookups)
+        {
+            return Ok(value);
+        }
+        let value = load.await?;
+        if let Some(ticket) = ticket {
+            keep(&self.lookups, ticket, &value);
+        }
+        Ok(value)
+    }
+
+    /// The tenant (404 when there is none).
     async fn tenant(&self, id: &TenantId) -> ApiResult<Arc<Tenant>> {
-        let ticket = self.lookups.ticket(self.changes.serving());
-        if ticket.is_some()
-            && let Some(kept) = self.lookups.tenant(id)
-        {
-            return Ok(kept);
-        }
-        let tenant = Arc::new(self.store.tenant(id).await?.ok_or(ApiError::NotFound("tenant"))?);
-        if let Some(ticket) = ticket {
-            self.lookups.keep_tenant(ticket, tenant.clone());
-        }
-        Ok(tenant)
+        self.remembered(
+            |l| l.tenant(id),
+            async { Ok(Arc::new(self.store.tenant(id).await?.ok_or(ApiError::NotFound("tenant"))?)) },
+            |l, ticket, tenant| l.keep_tenant(ticket, tenant.clone()),
+        )
+        .await
     }
 
-    /// The user's role in the tenant, from this node's memory when it may be used.
+    /// The user's role in the tenant.
     async fn role_of(&self, tenant: &TenantId, user: cit_core::UserId) -> ApiResult<Option<cit_core::Role>> {
-        let ticket = self.lookups.ticket(self.changes.serving());
-        if ticket.is_some()
-            && let Some(kept) = self.lookups.role(tenant, user.0)
-        {
-            return Ok(kept);
-        }
-        let role = self.store.role_of(&self.authentication()?, tenant, user).await?;
-        if let Some(ticket) = ticket {
-            self.lookups.keep_role(ticket, tenant, user.0, role);
-        }
-        Ok(role)
+        self.remembered(
+            |l| l.role(tenant, user.0),
+            async { Ok(self.store.role_of(&self.authentication()?, tenant, user).await?) },
+            |l, ticket, role| l.keep_role(ticket, tenant, user.0, *role),
+        )
+        .await
     }
 
-    /// The API token of `hash`, if it exists, is not revoked and has not expired, from this
-    /// node's memory when it may be used (expiry is checked at every use).
+    /// The API token of `hash`, if it exists, is not revoked and has not expired (expiry is
+    /// checked at every use, kept or not).
     pub async fn api_token(&self, hash: &str) -> ApiResult<Option<cit_store::ApiToken>> {
-        let ticket = self.lookups.ticket(self.changes.serving());
-        if ticket.is_some()
-            && let Some(kept) = self.lookups.token(hash, self.store.now())
-        {
-            return Ok(Some(kept));
-        }
-        let token = self.store.api_token_by_hash(&self.authentication()?, hash).await?;
-        if let (Some(ticket), Some(token)) = (ticket, &token) {
-            self.lookups.keep_token(ticket, hash.to_owned(), token.clone());
-        }
-        Ok(token)
+        self.remembered(
+            |l| l.token(hash, self.store.now()).map(Some),
+            async { Ok(self.store.api_token_by_hash(&self.authentication()?, hash).await?) },
+            |l, ticket, token| {
+                if let Some(token) = token {
+                    l.keep_token(ticket, hash.to_owned(), token.clone());
+                }
+            },
+        )
+        .await
     }
 
     /// A content type of the tenant `access` is for (404 when there is none), parsed once per
@@ -162,19 +172,16 @@ impl AppState {
         access: &TenantAccess,
         api_id: &str,
     ) -> ApiResult<Arc<cit_core::content::ContentType>> {
-        let ticket = self.lookups.ticket(self.changes.serving());
-        if ticket.is_some()
-            && let Some(kept) = self.lookups.content_type(access.tenant(), api_id)
-        {
-            return Ok(kept);
-        }
-        let ct = Arc::new(
-            self.store.scoped(access).content_type(api_id).await?.ok_or(ApiError::NotFound("content type"))?.ct,
-        );
-        if let Some(ticket) = ticket {
-            self.lookups.keep_content_type(ticket, access.tenant(), ct.clone());
-        }
-        Ok(ct)
+        self.remembered(
+            |l| l.content_type(access.tenant(), api_id),
+            async {
+                let stored =
+                    self.store.scoped(access).content_type(api_id).await?.ok_or(ApiError::NotFound("content type"))?;
+                Ok(Arc::new(stored.ct))
+            },
+            |l, ticket, ct| l.keep_content_type(ticket, access.tenant(), ct.clone()),
+        )
+        .await
     }
 
     /// The server's capability to find out who a caller is (an API token by its hash, a user's

@@ -53,17 +53,18 @@ impl Memo {
     }
 
     pub(crate) fn forget(&self, change: &Change) {
-        if let Change::Content(_) = change {
-            return;
-        }
+        let tenant = match change {
+            Change::Content(_) => return,
+            Change::Tenant(t) => Some(t),
+            Change::Everything => None,
+        };
         let mut set = self.no_webhooks.write().unwrap_or_else(PoisonError::into_inner);
         self.writes.fetch_add(1, Ordering::AcqRel);
-        match change {
-            Change::Tenant(t) => {
+        match tenant {
+            Some(t) => {
                 set.remove(t);
             }
-            Change::Content(_) => {}
-            Change::Everything => set.clear(),
+            None => set.clear(),
         }
     }
 }
